@@ -1,0 +1,260 @@
+"""Every name the solution uses, in one place.
+
+Plain Python, standard library only: the CDK stacks import it, and the Lambda
+packager bundles this very file into each function's zip (as ``asr/solution.py``),
+so infrastructure and runtime code can never disagree on a name.
+
+The names mirror the reference solution (Automated Security Response on AWS v2.3)
+so that a team running it can move to this implementation without renaming
+anything they rely on.
+"""
+
+from __future__ import annotations
+
+import re
+
+SOLUTION_ID = "SO0111"
+SOLUTION_NAME = "Automated Security Response on AWS"
+TRADEMARKED_NAME = "automated-security-response-on-aws"
+VERSION = "v2.4.0"
+
+# --- stack identities -------------------------------------------------------
+
+TAG_SOLUTION_ID = "Solutions:SolutionID"
+TAG_SOLUTION_NAME = "Solutions:SolutionName"
+TAG_SOLUTION_VERSION = "Solutions:SolutionVersion"
+
+#: CDK construct id -> (template file name, description prefix, description title)
+ADMIN_STACK = "SolutionDeployStack"
+MEMBER_STACK = "MemberStack"
+MEMBER_ROLES_STACK = "MemberRolesStack"
+RUNBOOK_STACK = "RunbookStack"
+ORCHESTRATOR_LOG_STACK = "OrchestratorLogStack"
+MEMBER_CLOUDTRAIL_STACK = "MemberCloudTrailStack"
+
+TEMPLATE_FILES = {
+    ADMIN_STACK: "automated-security-response-admin.template",
+    MEMBER_STACK: "automated-security-response-member.template",
+    MEMBER_ROLES_STACK: "automated-security-response-member-roles.template",
+    RUNBOOK_STACK: "automated-security-response-remediation-runbooks.template",
+    ORCHESTRATOR_LOG_STACK: "automated-security-response-orchestrator-log.template",
+    MEMBER_CLOUDTRAIL_STACK: "automated-security-response-member-cloudtrail.template",
+}
+
+_DESCRIPTIONS = {
+    ADMIN_STACK: ("", "Automated Security Response on AWS Administrator Stack"),
+    MEMBER_STACK: ("M", "Automated Security Response on AWS Member Account Stack"),
+    MEMBER_ROLES_STACK: ("R", "Automated Security Response on AWS Remediation Roles"),
+    RUNBOOK_STACK: ("R", "Automated Security Response on AWS Remediation Runbooks"),
+    ORCHESTRATOR_LOG_STACK: ("", "Automated Security Response on AWS Orchestrator Log"),
+    MEMBER_CLOUDTRAIL_STACK: ("M", "Automated Security Response on AWS Member Action Log"),
+}
+
+
+def stack_description(stack_id: str, version: str = VERSION) -> str:
+    """``(SO0111) Automated Security Response on AWS Administrator Stack, v2.4.0``."""
+    suffix, title = _DESCRIPTIONS[stack_id]
+    return f"({SOLUTION_ID}{suffix}) {title}, {version}"
+
+
+def playbook_stack_description(standard_key: str, member: bool, version: str = VERSION) -> str:
+    kind = "Member" if member else "Admin"
+    return f"({SOLUTION_ID}P) {SOLUTION_NAME} {standard_key} {kind} Playbook, {version}"
+
+
+def playbook_admin_template(standard_key: str) -> str:
+    """``playbooks/SCStack.template``."""
+    return f"playbooks/{standard_key}Stack.template"
+
+
+def playbook_member_template(standard_key: str, part: int = 0) -> str:
+    """``playbooks/SCMemberStack.template``, then ``SCMemberStack1.template`` ..."""
+    return f"playbooks/{standard_key}MemberStack{part or ''}.template"
+
+
+def playbook_admin_stack_id(standard_key: str) -> str:
+    return f"PlaybookAdminStack{standard_key}"
+
+
+def playbook_member_stack_id(standard_key: str, part: int = 0) -> str:
+    return f"PlaybookMemberStack{standard_key}{part or ''}"
+
+
+def load_admin_parameter(standard_key: str) -> str:
+    return f"Load{standard_key}AdminStack"
+
+
+def load_member_parameter(standard_key: str) -> str:
+    return f"Load{standard_key}MemberStack"
+
+
+def load_condition(standard_key: str) -> str:
+    return f"load{standard_key}Cond"
+
+
+# --- distribution layout ----------------------------------------------------
+
+def template_url_prefix(bucket_base: str, version: str = VERSION) -> str:
+    """Where nested templates are fetched from (the ``-reference`` bucket)."""
+    return f"https://{bucket_base}-reference.s3.amazonaws.com/{TRADEMARKED_NAME}/{version}"
+
+
+def lambda_key_prefix(version: str = VERSION) -> str:
+    """Key prefix of Lambda zips inside ``<bucket_base>-<region>``."""
+    return f"{TRADEMARKED_NAME}/{version}"
+
+
+LAMBDA_ASSET_FOLDER = "lambda"
+
+# --- SSM Parameter Store ----------------------------------------------------
+
+SSM_PREFIX = f"/Solutions/{SOLUTION_ID}"
+SSM_CMK_ARN = f"{SSM_PREFIX}/CMK_ARN"
+SSM_SNS_TOPIC_ARN = f"{SSM_PREFIX}/SNS_Topic_ARN"
+SSM_SEND_ANONYMIZED_METRICS = f"{SSM_PREFIX}/sendAnonymizedMetrics"
+SSM_VERSION = f"{SSM_PREFIX}/version"
+SSM_ORCHESTRATOR_ARN = f"{SSM_PREFIX}/OrchestratorArn"
+SSM_SEND_CLOUDWATCH_METRICS = f"{SSM_PREFIX}/sendCloudwatchMetrics"
+SSM_ANONYMOUS_METRICS_UUID = f"{SSM_PREFIX}/anonymous_metrics_uuid"
+SSM_CMK_REMEDIATION_ARN = f"{SSM_PREFIX}/CMK_REMEDIATION_ARN"
+SSM_MEMBER_VERSION = f"{SSM_PREFIX}/member-version"
+SSM_METRICS_LOG_GROUP_NAME = f"{SSM_PREFIX}/Metrics_LogGroupName"
+SSM_S3_4_KMS_KEY_ALIAS = f"{SSM_PREFIX}/afsbp/1.0.0/S3.4/KmsKeyAlias"
+S3_4_DEFAULT_KMS_ALIAS = "default-s3-encryption"
+SSM_REDSHIFT_4_BUCKET = f"{SSM_PREFIX}/afsbp/1.0.0/REDSHIFT.4/S3BucketNameForAuditLogging"
+
+
+def ssm_standard_shortname(long_name: str, version: str) -> str:
+    return f"{SSM_PREFIX}/{long_name}/{version}/shortname"
+
+
+def ssm_standard_status(long_name: str, version: str) -> str:
+    return f"{SSM_PREFIX}/{long_name}/{version}/status"
+
+
+def ssm_control_remap(short_name: str, version: str, control_id: str) -> str:
+    return f"{SSM_PREFIX}/{short_name}/{version}/{control_id}/remap"
+
+
+def ssm_custom_runbook(key: str) -> str:
+    """Parameter naming a custom runbook for a non-Security-Hub finding."""
+    return f"{SSM_PREFIX}/{key}"
+
+
+STANDARD_ENABLED = "enabled"
+
+# --- IAM roles ----------------------------------------------------------------
+
+ORCHESTRATOR_ADMIN_ROLE = f"{SOLUTION_ID}-ASR-Orchestrator-Admin"
+ORCHESTRATOR_MEMBER_ROLE = f"{SOLUTION_ID}-ASR-Orchestrator-Member"
+CROSS_ACCOUNT_LOG_WRITER_ROLE = "CrossAccountLogWriterRole"
+CLOUDTRAIL_S3_TRIGGER_ROLE = "CloudTrailS3EventTriggerLambdaRole"
+USE_DEFAULT_ROLE = f"{SOLUTION_ID}-UseDefaultRole"
+
+
+def remediation_role(remediation: str, namespace: str) -> str:
+    """``SO0111-<Remediation>-<ns>``, the role a remediation runbook runs as.
+
+    ``remediation`` is the runbook name without its ``ASR-``/``AWS-`` prefix.
+    """
+    return f"{SOLUTION_ID}-{remediation}-{namespace}"
+
+
+def service_role(purpose: str, namespace: str) -> str:
+    """Service roles remediations hand to AWS services, e.g.
+    ``SO0111-CloudTrailToCloudWatchLogs-<ns>``."""
+    return f"{SOLUTION_ID}-{purpose}-{namespace}"
+
+
+def custom_control_role(short_name: str, version: str, control_id: str) -> str:
+    """Customer-made role the orchestrator prefers when it exists."""
+    return f"{SOLUTION_ID}-Remediate-{short_name}-{version}-{control_id}"
+
+
+# --- SSM documents ------------------------------------------------------------
+
+DOCUMENT_PREFIX = "ASR-"
+AWS_OWNED_DOCUMENTS = (
+    "AWS-ConfigureS3BucketLogging",
+    "AWS-DisablePublicAccessForSecurityGroup",
+    "AWS-TerminateEC2Instance",
+)
+
+
+def remediation_document(remediation: str) -> str:
+    """``ASR-<Remediation>``."""
+    return f"{DOCUMENT_PREFIX}{remediation}"
+
+
+def control_runbook(short_name: str, version: str, control_id: str) -> str:
+    """``ASR-<short>_<ver>_<control>``, e.g. ``ASR-SC_2.0.0_Lambda.1``."""
+    return f"{DOCUMENT_PREFIX}{short_name}_{version}_{control_id}"
+
+
+# --- EventBridge ----------------------------------------------------------------
+
+CUSTOM_ACTION_RULE = "Remediate_with_ASR_CustomAction"
+TICKETING_ACTION_RULE = "ASR_Remediate_and_Ticket_CustomAction"
+CUSTOM_ACTION_NAME = "Remediate with ASR"
+CUSTOM_ACTION_ID = "ASRRemediation"
+TICKETING_ACTION_NAME = "ASR:Remediate&Ticket"
+TICKETING_ACTION_ID = "ASRTicketing"
+EVENT_CUSTOM_ACTION = "Security Hub Findings - Custom Action"
+EVENT_IMPORTED = "Security Hub Findings - Imported"
+
+
+def _strip(value: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]", "", value)
+
+
+def auto_trigger_rule(short_name: str, version: str, control_id: str) -> str:
+    """``SC_2.0.0_Lambda.1_AutoTrigger``."""
+    return f"{short_name}_{version}_{control_id}_AutoTrigger"
+
+
+def auto_trigger_parameter(short_name: str, version: str, control_id: str) -> str:
+    """``SC200Lambda1AutoTrigger`` (CloudFormation parameter of the admin playbook)."""
+    return f"{short_name}{_strip(version)}{_strip(control_id)}AutoTrigger"
+
+
+def control_available_parameter(control_id: str) -> str:
+    """``EnableLambda1`` (CloudFormation parameter of the member playbook)."""
+    return f"Enable{_strip(control_id)}"
+
+
+# --- orchestrator and notifications --------------------------------------------
+
+ORCHESTRATOR_NAME = f"{SOLUTION_ID}-ASR-Orchestrator"
+ORCHESTRATOR_LOG_GROUP = f"{SOLUTION_ID}-ASR-Orchestrator"
+SOLUTION_LOG_GROUP = f"{SOLUTION_ID}-ASR"
+ACTION_LOG_GROUP = f"/aws/lambda/{SOLUTION_ID}-ASR-CloudTrailEvents"
+SNS_TOPIC = f"{SOLUTION_ID}-ASR_Topic"
+SNS_TOPIC_DISPLAY_NAME = f"Automated Security Response on AWS ({SOLUTION_ID}) Status Topic"
+ALARM_TOPIC = f"{SOLUTION_ID}-ASR_Alarm_Topic"
+ALARM_TOPIC_DISPLAY_NAME = f"ASR Alarm Topic ({SOLUTION_ID})"
+ADMIN_KMS_ALIAS = f"{SOLUTION_ID}-SHARR-Key"
+MEMBER_KMS_ALIAS = f"{SOLUTION_ID}-SHARR-Remediation-Key"
+DASHBOARD_NAME = "ASR-Remediation-Metrics-Dashboard"
+METRICS_NAMESPACE = "ASR"
+
+
+def lambda_function_name(purpose: str) -> str:
+    """``SO0111-ASR-<purpose>``, e.g. ``SO0111-ASR-checkSSMDocumentState``."""
+    return f"{SOLUTION_ID}-ASR-{purpose}"
+
+
+def management_events_bucket(namespace: str, account: str) -> str:
+    return f"so0111-asr-{namespace}-management-events-{account}"
+
+
+# --- parameter constraints shared by stacks, runbooks and Lambdas ---------------
+
+ACCOUNT_ID_PATTERN = r"^\d{12}$"
+NAMESPACE_PATTERN = (
+    r"(?!(^xn--|^sthree-|^sthree-configurator|^amzn-s3-demo-|.+-s3alias|.+--ol-s3|.+.mrap|.+--x-s3$))"
+    r"^[a-z0-9][a-z0-9-]{1,7}[a-z0-9]$"
+)
+ASSUME_ROLE_PATTERN = r"^arn:(?:aws|aws-us-gov|aws-cn):iam::\d{12}:role/[\w+=,.@-]+$"
+TICKET_FUNCTION_PATTERN = r"^$|^([a-zA-Z0-9\-_]{1,64})?$"
+TARGET_ACCOUNTS_PATTERN = r"^(ALL|\d{12}(,\s*\d{12})*)$"
+REGION_PATTERN = r"^[a-z]{2}(?:-gov)?-[a-z]+-\d$"
