@@ -95,16 +95,20 @@ def _render(value: Any, namespace: str) -> Any:
     return value
 
 
-def render_document(source: dict[str, Any], namespace: str) -> dict[str, Any]:
-    """Replace ``%%SCRIPT=..%%`` and ``%%ROLE=..%%`` placeholders."""
-    if not re.fullmatch(solution.NAMESPACE_PATTERN, namespace):
+def render_document(source: dict[str, Any], namespace: str, *, deploy_time: bool = False) -> dict[str, Any]:
+    """Replace ``%%SCRIPT=..%%`` and ``%%ROLE=..%%`` placeholders.
+
+    ``deploy_time``: ``namespace`` is a CloudFormation token (the stack's Namespace
+    parameter) resolved when the stack deploys, so it is not checked here.
+    """
+    if not deploy_time and not re.fullmatch(solution.NAMESPACE_PATTERN, namespace):
         raise DocumentError(f"namespace {namespace!r} does not match {solution.NAMESPACE_PATTERN}")
     return _render(source, namespace)
 
 
-def render_remediation_runbook(name: str, namespace: str) -> dict[str, Any]:
+def render_remediation_runbook(name: str, namespace: str, *, deploy_time: bool = False) -> dict[str, Any]:
     """Rendered content of ``ASR-<Name>`` (``name`` with or without ``ASR-``)."""
-    return render_document(runbook_source(name), namespace)
+    return render_document(runbook_source(name), namespace, deploy_time=deploy_time)
 
 
 # --- IAM declarations -----------------------------------------------------------

@@ -243,8 +243,10 @@ def lambda_function_name(purpose: str) -> str:
     return f"{SOLUTION_ID}-ASR-{purpose}"
 
 
-def management_events_bucket(namespace: str, account: str) -> str:
-    return f"so0111-asr-{namespace}-management-events-{account}"
+def management_events_bucket(namespace: str, account: str, region: str) -> str:
+    """Action Log bucket; the Region keeps two Regions of one account apart
+    (<= 59 characters with a 9-character namespace and the longest Region)."""
+    return f"so0111-asr-{namespace}-mgmt-events-{account}-{region}"
 
 
 # --- parameter constraints shared by stacks, runbooks and Lambdas ---------------

@@ -1,0 +1,237 @@
+"""Admin stack (``automated-security-response-admin.template``).
+
+Deployed once, in the Security Hub delegated-admin account and the finding
+aggregation Region. Composes the solution key and topic, the parameters the
+orchestrator reads, the orchestrator log nested stack and one playbook admin nested
+stack per standard.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from asr import solution
+from asr.cdk_common import Distribution, SolutionStack
+from asr.playbooks.data import Standard
+
+_SC_WARNING = (
+    " If the consolidated control findings feature is turned on in Security Hub, "
+    "enable only the SC playbook: findings then carry security-control ids and the "
+    "standard-specific playbooks would never match them."
+)
+_METRICS_COST = "Enhanced metrics add one CloudWatch metric and one alarm per control (up to $67.20/month)."
+
+
+class AdminStack(SolutionStack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str = solution.ADMIN_STACK,
+        *,
+        dist: Distribution,
+        standards: list[Standard],
+    ) -> None:
+        super().__init__(
+            scope, construct_id, dist=dist, description=solution.stack_description(solution.ADMIN_STACK, dist.version)
+        )
+        self.load_params = {
+            std.key: self.yes_no(
+                solution.load_admin_parameter(std.key),
+                default="yes" if std.key == "SC" else "no",
+                description=(
+                    f"Specify whether to install the admin components for automated remediation of {std.key} controls."
+                    + (_SC_WARNING if std.key == "SC" else "")
+                ),
+            )
+            for std in standards
+        }
+        reuse_log = self.yes_no(
+            "ReuseOrchestratorLogGroup",
+            default="no",
+            description=(
+                f"Reuse an existing {solution.ORCHESTRATOR_LOG_GROUP} CloudWatch Logs log group: choose yes if it still "
+                "exists from an earlier deployment in this account and Region, otherwise no. If you are updating "
+                "from a version earlier than v2.3.0, choose no."
+            ),
+        )
+        use_metrics = self.yes_no(
+            "UseCloudWatchMetrics",
+            default="yes",
+            description="Enable CloudWatch metrics for the solution, with a CloudWatch dashboard to view them.",
+        )
+        use_alarms = self.yes_no(
+            "UseCloudWatchMetricsAlarms",
+            default="yes",
+            description="Create CloudWatch alarms on the solution's metrics (only when metrics are enabled).",
+        )
+        threshold = self.parameter(
+            "RemediationFailureAlarmThreshold",
+            type="Number",
+            default="5",
+            min_length=None,
+            description=(
+                "Percentage of failed remediations per control id per day that raises the per-control alarm "
+                "(enhanced metrics and alarms only). 5 alarms when more than 5% of a control's remediations fail."
+            ),
+        )
+        threshold.min_value = 0
+        threshold.max_value = 100
+        enhanced = self.yes_no(
+            "EnableEnhancedCloudWatchMetrics",
+            default="no",
+            description=f"Track every control id individually on the dashboard and in alarms. {_METRICS_COST}",
+        )
+        ticket_fn = self.parameter(
+            "TicketGenFunctionName",
+            default="",
+            allowed_pattern=solution.TICKET_FUNCTION_PATTERN,
+            constraint_description="A Lambda function name: 1-64 of a-z A-Z 0-9 - _, or blank.",
+            description=(
+                "Optional. Name of a ticket-generator Lambda function in this account and Region (for example "
+                "the output of a blueprint stack). Blank disables ticketing."
+            ),
+        )
+        target_accounts, target_strategy = self.target_account_parameters()
+
+        # Console layout, as in the reference.
+        self.parameter_group("Consolidated Control Findings Playbook", [self.load_params["SC"]])
+        self.parameter_group(
+            "Security Standard Playbooks",
+            [self.load_params[k] for k in sorted(self.load_params) if k != "SC"],
+        )
+        self.parameter_group("Orchestrator Configuration", [reuse_log])
+        self.parameter_group("CloudWatch Metrics", [use_metrics, use_alarms])
+        self.parameter_group("(Optional) Enhanced CloudWatch Metrics", [enhanced, threshold])
+        self.parameter_group("(Optional) Ticketing Service Integration", [ticket_fn])
+        self.parameter_group("(Optional) Target accounts", [target_accounts, target_strategy])
+
+        # Conditions (names as in the reference).
+        metrics_on = self.equals("isUsingCloudWatchMetrics", use_metrics, "yes")
+        alarms_on = self.condition(
+            "isUsingCloudWatchMetricsAlarms",
+            cdk.Fn.condition_and(metrics_on, cdk.Fn.condition_equals(use_alarms.value_as_string, "yes")),
+        )
+        enhanced_on = self.equals("enhancedMetricsEnabled", enhanced, "yes")
+        self.enhanced_alarms_on = self.condition(
+            "enhancedAlarmsEnabled", cdk.Fn.condition_and(enhanced_on, alarms_on)
+        )
+        self.ticketing_on = self.condition(
+            "orchestratorTicketingEnabledCondition",
+            cdk.Fn.condition_not(cdk.Fn.condition_equals(ticket_fn.value_as_string, "")),
+        )
+        load_conditions = {
+            key: self.equals(solution.load_condition(key), p, "yes") for key, p in self.load_params.items()
+        }
+
+        metrics_mapping = cdk.CfnMapping(self, "mappings", mapping={"sendAnonymizedMetrics": {"data": "Yes"}})
+        self.key = self._solution_key()
+        self.topic = sns.Topic(
+            self,
+            "SNSTopic",
+            topic_name=solution.SNS_TOPIC,
+            display_name=solution.SNS_TOPIC_DISPLAY_NAME,
+            master_key=self.key,
+            enforce_ssl=True,
+        )
+        alarm_topic = sns.Topic(
+            self,
+            "AlarmTopic",
+            topic_name=solution.ALARM_TOPIC,
+            display_name=solution.ALARM_TOPIC_DISPLAY_NAME,
+            master_key=self.key,
+            enforce_ssl=True,
+        )
+        for child in alarm_topic.node.find_all():
+            if isinstance(child, cdk.CfnResource):
+                child.cfn_options.condition = alarms_on
+
+        self.ssm_parameter("CMKArn", solution.SSM_CMK_ARN, self.key.key_arn, "KMS key ARN of the solution.")
+        self.ssm_parameter("SNSTopicArn", solution.SSM_SNS_TOPIC_ARN, self.topic.topic_arn, "Solution status topic ARN.")
+        self.ssm_parameter(
+            "SendAnonymizedMetrics",
+            solution.SSM_SEND_ANONYMIZED_METRICS,
+            metrics_mapping.find_in_map("sendAnonymizedMetrics", "data"),
+            "Whether anonymized operational metrics are sent (edit the template mapping to opt out).",
+        )
+        self.ssm_parameter("Version", solution.SSM_VERSION, dist.version, "Solution version of the admin stack.")
+        send_cw = self.ssm_parameter(
+            "SendCloudwatchMetrics", solution.SSM_SEND_CLOUDWATCH_METRICS, "yes", "Send CloudWatch metrics."
+        )
+        send_cw.cfn_options.condition = metrics_on
+
+        self.orchestrator_log = self.nested(
+            solution.ORCHESTRATOR_LOG_STACK,
+            solution.TEMPLATE_FILES[solution.ORCHESTRATOR_LOG_STACK],
+            {"KmsKeyArn": self.key.key_arn, "ReuseOrchestratorLogGroup": reuse_log.value_as_string},
+        )
+        self.playbook_stacks = {
+            std.key: self.nested(
+                solution.playbook_admin_stack_id(std.key),
+                solution.playbook_admin_template(std.key),
+                {
+                    "TargetAccountIDs": target_accounts.value_as_string,
+                    "TargetAccountIDsStrategy": target_strategy.value_as_string,
+                },
+                condition=load_conditions[std.key],
+            )
+            for std in standards
+        }
+
+        out = cdk.CfnOutput(
+            self,
+            "GeneratedTicketingLambdafunctionARN",
+            description="ARN of the ticket-generator Lambda function the orchestrator invokes.",
+            value=cdk.Arn.format(
+                cdk.ArnComponents(
+                    service="lambda",
+                    resource="function",
+                    resource_name=ticket_fn.value_as_string,
+                    arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                ),
+                self,
+            ),
+        )
+        out.condition = self.ticketing_on
+
+    def _solution_key(self) -> kms.Key:
+        key = kms.Key(
+            self,
+            "SHARR-key",
+            enable_key_rotation=True,
+            alias=solution.ADMIN_KMS_ALIAS,
+            description="Automated Security Response on AWS: encrypts the status topic, queues and log groups.",
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        crypto = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                actions=crypto,
+                principals=[iam.ServicePrincipal("sns.amazonaws.com"), iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                resources=["*"],
+            )
+        )
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                actions=crypto,
+                principals=[iam.ServicePrincipal(f"logs.{cdk.Aws.URL_SUFFIX}")],
+                resources=["*"],
+                conditions={
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": cdk.Arn.format(
+                            cdk.ArnComponents(
+                                service="logs",
+                                resource="log-group",
+                                resource_name=f"{solution.SOLUTION_ID}-ASR-*",
+                                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                            ),
+                            self,
+                        )
+                    }
+                },
+            )
+        )
+        return key
