@@ -1,0 +1,75 @@
+"""aws:executeScript -- Python scripts run in-process against the execution's session."""
+
+from __future__ import annotations
+
+import json
+import re
+import types
+from typing import TYPE_CHECKING, Any
+
+import boto3
+
+from asr.simulator.actions.base import Action, ActionResult, require_type
+from asr.simulator.datatypes import to_jsonable
+from asr.simulator.document import Step
+from asr.simulator.errors import ConversionError, StepFailure, UnsupportedFeatureError
+
+if TYPE_CHECKING:
+    from asr.simulator.context import RunContext
+
+_PYTHON = re.compile(r"^python3\.\d+$")
+
+
+def _load(step: Step, script: str) -> types.ModuleType:
+    module = types.ModuleType(f"ssm_script_{step.name}")
+    try:
+        code = compile(script, f"<script of step {step.name}>", "exec")
+        exec(code, module.__dict__)
+    except Exception as exc:
+        raise StepFailure(f"{type(exc).__name__} while loading the script: {exc}") from None
+    return module
+
+
+def _handler(step: Step, module: types.ModuleType, name: str) -> Any:
+    handler = getattr(module, name, None)
+    if not callable(handler):
+        raise StepFailure(f"Handler {name!r} is not a function defined in the script of step {step.name!r}")
+    return handler
+
+
+def _call(handler: Any, events: Any, context: dict[str, str], session: boto3.Session) -> Any:
+    """Call the handler with boto3's default session set to the execution's session."""
+    previous = boto3.DEFAULT_SESSION
+    boto3.DEFAULT_SESSION = session
+    try:
+        return handler(events, context)
+    except (Exception, SystemExit) as exc:
+        raise StepFailure(f"{type(exc).__name__}: {exc}") from None
+    finally:
+        boto3.DEFAULT_SESSION = previous
+
+
+def run(step: Step, inputs: dict[str, Any], ctx: RunContext) -> ActionResult:
+    runtime = inputs["Runtime"]
+    if not isinstance(runtime, str) or not _PYTHON.match(runtime):
+        raise UnsupportedFeatureError(f"executeScript Runtime {runtime!r} (only python3.x) in step {step.name!r}")
+    require_type(step, "Script", inputs["Script"], str, "the script text")
+    require_type(step, "Handler", inputs["Handler"], str, "a function name")
+    events = inputs.get("InputPayload", {})
+    handler = _handler(step, _load(step, inputs["Script"]), inputs["Handler"])
+    payload = _call(handler, events, ctx.builtins(), ctx.session)
+    try:
+        payload = to_jsonable(payload)
+    except ConversionError as err:
+        raise StepFailure(f"the handler's return value: {err}") from None
+    data = {"Payload": payload}
+    return ActionResult(outputs={"OutputPayload": json.dumps(data)}, payload=data)
+
+
+ACTION = Action(
+    name="aws:executeScript",
+    run=run,
+    required=frozenset({"Runtime", "Handler", "Script"}),  # Attachment is unsupported
+    optional=frozenset({"InputPayload"}),
+    custom_outputs=True,
+)
