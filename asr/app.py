@@ -13,7 +13,7 @@ from asr.admin.stack import AdminStack
 from asr.blueprints.stack import BLUEPRINTS, BlueprintStack
 from asr.cdk_common import Distribution
 from asr.member.cloudtrail import MemberCloudTrailStack
-from asr.member.runbooks import RunbookStack
+from asr.member.runbooks import RunbookStack, runbook_parts
 from asr.member.stack import MemberStack
 from asr.member_roles.stack import MemberRolesStack
 from asr.playbooks.data import standards
@@ -59,11 +59,13 @@ def build_app(*, outdir: str | None = None, dist: Distribution | None = None, na
 
     add(AdminStack(app, dist=dist, standards=stds), solution.TEMPLATE_FILES[solution.ADMIN_STACK])
     add(OrchestratorLogStack(app, dist=dist), solution.TEMPLATE_FILES[solution.ORCHESTRATOR_LOG_STACK])
+    runbooks = runbook_parts()
+    for part, names in enumerate(runbooks):
+        add(RunbookStack(app, dist=dist, names=names, part=part), solution.runbook_template(part))
     add(
-        MemberStack(app, dist=dist, standards=stds, member_parts=member_parts),
+        MemberStack(app, dist=dist, standards=stds, member_parts=member_parts, runbook_parts=len(runbooks)),
         solution.TEMPLATE_FILES[solution.MEMBER_STACK],
     )
-    add(RunbookStack(app, dist=dist), solution.TEMPLATE_FILES[solution.RUNBOOK_STACK])
     add(MemberRolesStack(app, dist=dist), solution.TEMPLATE_FILES[solution.MEMBER_ROLES_STACK])
     add(MemberCloudTrailStack(app, dist=dist), solution.TEMPLATE_FILES[solution.MEMBER_CLOUDTRAIL_STACK])
     for blueprint in BLUEPRINTS:

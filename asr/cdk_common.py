@@ -79,21 +79,28 @@ class SolutionStack(cdk.Stack):
         cdk.Tags.of(self).add(solution.TAG_SOLUTION_ID, dist.solution_id)
         cdk.Tags.of(self).add(solution.TAG_SOLUTION_NAME, solution.SOLUTION_NAME)
         cdk.Tags.of(self).add(solution.TAG_SOLUTION_VERSION, dist.version)
-        self._source_code = cdk.CfnMapping(
-            self,
-            "SourceCode",
-            mapping={
-                "General": {
-                    "S3Bucket": dist.bucket_base,
-                    "KeyPrefix": solution.lambda_key_prefix(dist.version),
-                }
-            },
-            lazy=True,
-        )
+        self._source_code_mapping: cdk.CfnMapping | None = None
         self._groups: list[dict[str, object]] = []
         self._labels: dict[str, dict[str, str]] = {}
 
     # --- distribution -----------------------------------------------------------
+
+    @property
+    def _source_code(self) -> cdk.CfnMapping:
+        """The ``SourceCode`` mapping, added to templates that fetch code or templates."""
+        if self._source_code_mapping is None:
+            self._source_code_mapping = cdk.CfnMapping(
+                self,
+                "SourceCode",
+                mapping={
+                    "General": {
+                        "S3Bucket": self.dist.bucket_base,
+                        "KeyPrefix": solution.lambda_key_prefix(self.dist.version),
+                    }
+                },
+                lazy=False,
+            )
+        return self._source_code_mapping
 
     @property
     def bucket_base(self) -> str:
@@ -132,16 +139,14 @@ class SolutionStack(cdk.Stack):
     # --- parameters ------------------------------------------------------------
 
     def yes_no(self, name: str, *, default: str, description: str, label: str | None = None) -> cdk.CfnParameter:
-        return self.parameter(
-            name, default=default, allowed_values=YES_NO, description=description, label=label
-        )
+        return self.parameter(name, default=default, allowed_values=YES_NO, description=description, label=label)
 
     def parameter(
         self,
         name: str,
         *,
         description: str,
-        type: str = "String",  # noqa: A002 - CloudFormation's word
+        type: str = "String",
         default: str | None = None,
         allowed_values: Sequence[str] | None = None,
         allowed_pattern: str | None = None,

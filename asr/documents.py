@@ -49,7 +49,7 @@ def remediation_runbook_names() -> list[str]:
     return [solution.remediation_document(n) for n in remediation_names()]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load_yaml(path: Path) -> Any:
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -178,7 +178,7 @@ def _statement(raw: Any, where: str) -> Statement:
     return Statement(actions, resources, dict(raw.get("conditions") or {}), justification)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def permissions(remediation: str) -> Permissions:
     """IAM declaration of ``remediation`` (name without ``ASR-``/``AWS-``)."""
     path = PERMISSIONS_DIR / f"{remediation}.yaml"
@@ -186,9 +186,7 @@ def permissions(remediation: str) -> Permissions:
     where = str(path.relative_to(REPO_ROOT))
     if not isinstance(raw, dict) or not raw.get("statements"):
         raise DocumentError(f"{where}: needs a non-empty 'statements' list")
-    statements = tuple(
-        _statement(s, f"{where} statement {i}") for i, s in enumerate(raw["statements"])
-    )
+    statements = tuple(_statement(s, f"{where} statement {i}") for i, s in enumerate(raw["statements"]))
     roles = []
     for i, r in enumerate(raw.get("service_roles") or ()):
         rwhere = f"{where} service_roles[{i}]"
@@ -199,8 +197,7 @@ def permissions(remediation: str) -> Permissions:
                 name=r["name"],
                 principal=r["principal"],
                 statements=tuple(
-                    _statement(s, f"{rwhere} statement {j}")
-                    for j, s in enumerate(r.get("statements") or ())
+                    _statement(s, f"{rwhere} statement {j}") for j, s in enumerate(r.get("statements") or ())
                 ),
                 managed_policies=tuple(r.get("managed_policies") or ()),
                 instance_profile=r.get("instance_profile", ""),

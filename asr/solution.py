@@ -72,6 +72,16 @@ def playbook_member_template(standard_key: str, part: int = 0) -> str:
     return f"playbooks/{standard_key}MemberStack{part or ''}.template"
 
 
+def runbook_stack_id(part: int = 0) -> str:
+    """CDK id / nested stack id of a remediation-runbooks template part."""
+    return f"{RUNBOOK_STACK}{part or ''}"
+
+
+def runbook_template(part: int = 0) -> str:
+    """``automated-security-response-remediation-runbooks[N].template``."""
+    return TEMPLATE_FILES[RUNBOOK_STACK].replace(".template", f"{part or ''}.template")
+
+
 def playbook_admin_stack_id(standard_key: str) -> str:
     return f"PlaybookAdminStack{standard_key}"
 
@@ -93,6 +103,7 @@ def load_condition(standard_key: str) -> str:
 
 
 # --- distribution layout ----------------------------------------------------
+
 
 def template_url_prefix(bucket_base: str, version: str = VERSION) -> str:
     """Where nested templates are fetched from (the ``-reference`` bucket)."""

@@ -53,8 +53,8 @@ class AdminStack(SolutionStack):
             "ReuseOrchestratorLogGroup",
             default="no",
             description=(
-                f"Reuse an existing {solution.ORCHESTRATOR_LOG_GROUP} CloudWatch Logs log group: choose yes if it still "
-                "exists from an earlier deployment in this account and Region, otherwise no. If you are updating "
+                f"Reuse an existing {solution.ORCHESTRATOR_LOG_GROUP} CloudWatch Logs log group: choose yes if it "
+                "still exists from an earlier deployment in this account and Region, otherwise no. If you are updating "
                 "from a version earlier than v2.3.0, choose no."
             ),
         )
@@ -116,9 +116,7 @@ class AdminStack(SolutionStack):
             cdk.Fn.condition_and(metrics_on, cdk.Fn.condition_equals(use_alarms.value_as_string, "yes")),
         )
         enhanced_on = self.equals("enhancedMetricsEnabled", enhanced, "yes")
-        self.enhanced_alarms_on = self.condition(
-            "enhancedAlarmsEnabled", cdk.Fn.condition_and(enhanced_on, alarms_on)
-        )
+        self.enhanced_alarms_on = self.condition("enhancedAlarmsEnabled", cdk.Fn.condition_and(enhanced_on, alarms_on))
         self.ticketing_on = self.condition(
             "orchestratorTicketingEnabledCondition",
             cdk.Fn.condition_not(cdk.Fn.condition_equals(ticket_fn.value_as_string, "")),
@@ -150,7 +148,9 @@ class AdminStack(SolutionStack):
                 child.cfn_options.condition = alarms_on
 
         self.ssm_parameter("CMKArn", solution.SSM_CMK_ARN, self.key.key_arn, "KMS key ARN of the solution.")
-        self.ssm_parameter("SNSTopicArn", solution.SSM_SNS_TOPIC_ARN, self.topic.topic_arn, "Solution status topic ARN.")
+        self.ssm_parameter(
+            "SNSTopicArn", solution.SSM_SNS_TOPIC_ARN, self.topic.topic_arn, "Solution status topic ARN."
+        )
         self.ssm_parameter(
             "SendAnonymizedMetrics",
             solution.SSM_SEND_ANONYMIZED_METRICS,
@@ -210,7 +210,10 @@ class AdminStack(SolutionStack):
         key.add_to_resource_policy(
             iam.PolicyStatement(
                 actions=crypto,
-                principals=[iam.ServicePrincipal("sns.amazonaws.com"), iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                principals=[
+                    iam.ServicePrincipal("sns.amazonaws.com"),
+                    iam.ServicePrincipal("cloudwatch.amazonaws.com"),
+                ],
                 resources=["*"],
             )
         )

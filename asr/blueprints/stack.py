@@ -34,7 +34,9 @@ class BlueprintStack(SolutionStack):
             scope,
             f"{blueprint.key}BlueprintStack",
             dist=dist,
-            description=f"({solution.SOLUTION_ID}T) {solution.SOLUTION_NAME} {blueprint.key} Blueprint Stack, {dist.version}",
+            description=(
+                f"({solution.SOLUTION_ID}T) {solution.SOLUTION_NAME} {blueprint.key} Blueprint Stack, {dist.version}"
+            ),
         )
         self.parameter(
             "InstanceURI",

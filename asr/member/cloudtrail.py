@@ -73,12 +73,14 @@ class MemberCloudTrailStack(SolutionStack):
                 "CT1": "Its events are forwarded to the admin account's log group; this trail is not the audit trail.",
             },
         )
-        processor = self._event_processor(bucket, log_group.value_as_string, writer_role.value_as_string)
+        processor = self._event_processor(bucket, bucket_name, log_group.value_as_string, writer_role.value_as_string)
         cdk.CfnOutput(self, "TrailArn", value=trail.trail_arn)
         cdk.CfnOutput(self, "LambdaFunctionArn", value=processor.function_arn)
         cdk.CfnOutput(self, "BucketName", value=bucket.bucket_name)
 
-    def _event_processor(self, bucket: s3.Bucket, log_group: str, writer_role: str) -> lambda_.Function:
+    def _event_processor(
+        self, bucket: s3.Bucket, bucket_name: str, log_group: str, writer_role: str
+    ) -> lambda_.Function:
         """``SO0111-ASR-EventProcessor``: forwards remediation actions to the admin Action Log.
 
         The S3 notification is declared on the bucket itself (no notifications
@@ -96,8 +98,17 @@ class MemberCloudTrailStack(SolutionStack):
             self,
         )
         statements = [
-            {"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"], "Resource": log_arn},
-            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": bucket.arn_for_objects(f"{TRAIL_PREFIX}/*")},
+            {
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": log_arn,
+            },
+            {
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                # by name, not by reference: the bucket waits for the invoke permission
+                "Resource": cdk.Fn.join("", ["arn:", cdk.Aws.PARTITION, ":s3:::", bucket_name, f"/{TRAIL_PREFIX}/*"]),
+            },
             {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": writer_role},
         ]
         role = iam.Role(
@@ -135,7 +146,7 @@ class MemberCloudTrailStack(SolutionStack):
             function_name=processor.function_arn,
             principal="s3.amazonaws.com",
             source_account=cdk.Aws.ACCOUNT_ID,
-            source_arn=cdk.Fn.join("", ["arn:", cdk.Aws.PARTITION, ":s3:::", bucket.bucket_name]),
+            source_arn=cdk.Fn.join("", ["arn:", cdk.Aws.PARTITION, ":s3:::", bucket_name]),
         )
         cfn_bucket: s3.CfnBucket = bucket.node.default_child
         cfn_bucket.notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(
@@ -154,5 +165,5 @@ class MemberCloudTrailStack(SolutionStack):
                 )
             ]
         )
-        cfn_bucket.add_dependency(permission)
+        cfn_bucket.add_resource_dependency(permission)
         return processor

@@ -5,9 +5,9 @@ One ``ASR-<Name>`` SSM Automation document per file in ``remediation_runbooks/``
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
-import aws_cdk as cdk
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
@@ -38,15 +38,53 @@ def create_documents(stack: SolutionStack, docs: Sequence[tuple[str, str, dict]]
             update_method="NewVersion",
         )
         if index >= DOCUMENT_BATCH:
-            doc.add_dependency(created[index - DOCUMENT_BATCH])
+            doc.add_resource_dependency(created[index - DOCUMENT_BATCH])
         created.append(doc)
     return created
 
 
+#: A template part is closed when its documents would pass this many bytes of
+#: content (half of CloudFormation's 1,000,000-byte template limit, leaving room for
+#: the JSON indentation and the resource wrappers) or this many documents.
+PART_BYTES = 450_000
+PART_DOCUMENTS = 150
+
+
+def plan_parts(
+    sizes: Sequence[tuple[str, int]], *, budget: int = PART_BYTES, most: int = PART_DOCUMENTS
+) -> list[list[str]]:
+    """Split ``(name, bytes)`` in order into parts under ``budget`` bytes and ``most`` items."""
+    parts: list[list[str]] = [[]]
+    used = 0
+    for name, size in sizes:
+        if size > budget:
+            raise ValueError(f"{name}: {size} bytes does not fit in one template part ({budget} bytes)")
+        if parts[-1] and (used + size > budget or len(parts[-1]) >= most):
+            parts.append([])
+            used = 0
+        parts[-1].append(name)
+        used += size
+    return parts
+
+
+def runbook_parts() -> list[list[str]]:
+    """Remediation runbooks grouped into the runbook templates that hold them."""
+    sizes = [
+        (name, len(json.dumps(documents.render_remediation_runbook(name, "abcdefghi"), indent=1)))
+        for name in documents.remediation_names()
+    ]
+    return plan_parts(sizes)
+
+
 class RunbookStack(SolutionStack):
-    def __init__(self, scope: Construct, construct_id: str = solution.RUNBOOK_STACK, *, dist: Distribution) -> None:
+    """One part of the remediation runbooks (``-remediation-runbooks[N].template``)."""
+
+    def __init__(self, scope: Construct, *, dist: Distribution, names: Sequence[str], part: int = 0) -> None:
         super().__init__(
-            scope, construct_id, dist=dist, description=solution.stack_description(solution.RUNBOOK_STACK, dist.version)
+            scope,
+            solution.runbook_stack_id(part),
+            dist=dist,
+            description=solution.stack_description(solution.RUNBOOK_STACK, dist.version),
         )
         namespace = self.namespace_parameter()
         self.documents = create_documents(
@@ -57,7 +95,6 @@ class RunbookStack(SolutionStack):
                     solution.remediation_document(name),
                     documents.render_remediation_runbook(name, namespace.value_as_string, deploy_time=True),
                 )
-                for name in documents.remediation_names()
+                for name in names
             ],
         )
-        cdk.CfnOutput(self, "RunbookCount", value=str(len(self.documents)), description="ASR-* documents created.")

@@ -29,8 +29,10 @@ class MemberStack(SolutionStack):
         dist: Distribution,
         standards: list[Standard],
         member_parts: dict[str, int],
+        runbook_parts: int = 1,
     ) -> None:
-        """``member_parts``: standard key -> number of member templates it was split into."""
+        """``member_parts``: standard key -> number of member templates it was split into;
+        ``runbook_parts``: number of remediation-runbooks templates."""
         super().__init__(
             scope, construct_id, dist=dist, description=solution.stack_description(solution.MEMBER_STACK, dist.version)
         )
@@ -49,8 +51,7 @@ class MemberStack(SolutionStack):
                 solution.load_member_parameter(std.key),
                 default="yes" if std.key == "SC" else "no",
                 description=(
-                    f"Specify whether to install the member components for automated remediation of {std.key} "
-                    "controls."
+                    f"Specify whether to install the member components for automated remediation of {std.key} controls."
                 ),
             )
             for std in standards
@@ -81,8 +82,12 @@ class MemberStack(SolutionStack):
         cloudtrail_cond = self.equals("CloudTrailCondition", action_log, "yes")
 
         key = self._remediation_key()
-        self.ssm_parameter("RemediationKeyArn", solution.SSM_CMK_REMEDIATION_ARN, key.key_arn, "Key remediations encrypt with.")
-        self.ssm_parameter("MemberVersion", solution.SSM_MEMBER_VERSION, dist.version, "Solution version of the member stack.")
+        self.ssm_parameter(
+            "RemediationKeyArn", solution.SSM_CMK_REMEDIATION_ARN, key.key_arn, "Key remediations encrypt with."
+        )
+        self.ssm_parameter(
+            "MemberVersion", solution.SSM_MEMBER_VERSION, dist.version, "Solution version of the member stack."
+        )
         self.ssm_parameter(
             "MetricsLogGroupName",
             solution.SSM_METRICS_LOG_GROUP_NAME,
@@ -99,12 +104,13 @@ class MemberStack(SolutionStack):
 
         common = {"SecHubAdminAccount": admin_account.value_as_string, "Namespace": namespace.value_as_string}
         ordered: list[tuple[cdk.CfnStack, cdk.CfnCondition | None]] = []
-        runbooks = self.nested(
-            solution.RUNBOOK_STACK,
-            solution.TEMPLATE_FILES[solution.RUNBOOK_STACK],
-            {"Namespace": namespace.value_as_string},
-        )
-        ordered.append((runbooks, None))
+        for part in range(runbook_parts):
+            runbooks = self.nested(
+                solution.runbook_stack_id(part),
+                solution.runbook_template(part),
+                {"Namespace": namespace.value_as_string},
+            )
+            ordered.append((runbooks, None))
         for std in standards:
             for part in range(member_parts.get(std.key, 1)):
                 nested = self.nested(
@@ -147,16 +153,14 @@ class MemberStack(SolutionStack):
         previous: cdk.CfnResource | None = None
         for index, (stack, cond) in enumerate(ordered):
             if previous is not None:
-                stack.add_dependency(previous)
+                stack.add_resource_dependency(previous)
             if cond is None:
                 previous = stack
                 continue
             gate = cdk.CfnWaitConditionHandle(self, f"Gate{index}")
-            gate.cfn_options.metadata = {
-                "Follows": cdk.Fn.condition_if(cond.logical_id, stack.ref, cdk.Aws.NO_VALUE)
-            }
+            gate.cfn_options.metadata = {"Follows": cdk.Fn.condition_if(cond.logical_id, stack.ref, cdk.Aws.NO_VALUE)}
             if previous is not None:
-                gate.add_dependency(previous)
+                gate.add_resource_dependency(previous)
             previous = gate
 
     def _remediation_key(self) -> kms.Key:

@@ -138,7 +138,9 @@ class MemberRolesStack(SolutionStack):
                     {"Effect": "Allow", "Principal": {"Service": "ssm.amazonaws.com"}, "Action": "sts:AssumeRole"},
                 ]
             ),
-            policies=[iam.CfnRole.PolicyProperty(policy_name="member_orchestrator", policy_document=_policy(statements))],
+            policies=[
+                iam.CfnRole.PolicyProperty(policy_name="member_orchestrator", policy_document=_policy(statements))
+            ],
         )
         acknowledge_wildcards(
             role,
@@ -189,7 +191,7 @@ class MemberRolesStack(SolutionStack):
             self,
             f"Remediation{perms.remediation}",
             role_name=role_name,
-            description=f"Runs {solution.remediation_document(perms.remediation)} (Automated Security Response on AWS).",
+            description=f"Runs {solution.remediation_document(perms.remediation)} ({solution.SOLUTION_NAME}).",
             assume_role_policy_document=_policy(
                 [
                     {"Effect": "Allow", "Principal": {"AWS": [member_role, root]}, "Action": "sts:AssumeRole"},
@@ -203,7 +205,7 @@ class MemberRolesStack(SolutionStack):
                 ),
             ],
         )
-        role.add_dependency(self.orchestrator_member_role)
+        role.add_resource_dependency(self.orchestrator_member_role)
         justifications = "; ".join(s.justification for s in perms.statements if s.justification)
         acknowledge_wildcards(
             role,

@@ -43,7 +43,7 @@ class Standard:
 _REQUIRED = ("key", "short_name", "long_name", "version", "title", "generator_id")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_standard(key: str) -> Standard:
     path = PLAYBOOK_DIR / f"{key}.yaml"
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))

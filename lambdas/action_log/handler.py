@@ -8,6 +8,7 @@ the admin account's Action Log log group through the cross-account writer role.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gzip
 import json
@@ -80,10 +81,8 @@ def write_events(logs_client: Any, group: str, records: list[dict[str, Any]], no
     if not records:
         return 0
     stream = now.strftime("%Y-%m-%d")
-    try:
+    with contextlib.suppress(logs_client.exceptions.ResourceAlreadyExistsException):
         logs_client.create_log_stream(logGroupName=group, logStreamName=stream)
-    except logs_client.exceptions.ResourceAlreadyExistsException:
-        pass
     events = sorted(
         (
             {
@@ -134,6 +133,6 @@ def lambda_handler(event: dict[str, Any], _context: Any) -> dict[str, int]:
     written = 0
     if kept:
         logs_client = _writer_session(role_arn).client("logs")
-        written = write_events(logs_client, group, kept, dt.datetime.now(dt.timezone.utc))
+        written = write_events(logs_client, group, kept, dt.datetime.now(dt.UTC))
     logger.info("processed %d file(s), forwarded %d remediation action(s)", files, written)
     return {"files": files, "forwarded": written}

@@ -16,7 +16,11 @@ ADMIN_GROUP = "/aws/lambda/SO0111-ASR-CloudTrailEvents"
 WRITER_ROLE = f"arn:aws:iam::{OTHER_ACCOUNT}:role/CrossAccountLogWriterRole"
 
 
-def _record(name: str, ip: str = "ssm.amazonaws.com", arn: str = "arn:aws:sts::111111111111:assumed-role/SO0111-EnableKeyRotation-abc/x"):
+def _record(
+    name: str,
+    ip: str = "ssm.amazonaws.com",
+    arn: str = "arn:aws:sts::111111111111:assumed-role/SO0111-EnableKeyRotation-abc/x",
+):
     return {
         "eventTime": "2026-11-23T10:00:00Z",
         "eventSource": "kms.amazonaws.com",

@@ -53,9 +53,7 @@ def run_runbook(aws, registry, clock) -> RunRunbook:
     def run(remediation: str, *, account: str = ACCOUNT, region: str = REGION, **params: Any) -> dict[str, Any]:
         params.setdefault("AutomationAssumeRole", role_arn(remediation, account))
         runner = AutomationRunner(registry, clock=clock)
-        execution = runner.run(
-            solution.remediation_document(remediation), params, account_id=account, region=region
-        )
+        execution = runner.run(solution.remediation_document(remediation), params, account_id=account, region=region)
         return execution.to_dict()
 
     return run
