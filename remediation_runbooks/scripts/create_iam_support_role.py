@@ -1,0 +1,93 @@
+"""ASR-CreateIAMSupportRole: make sure the account has a role for AWS Support incidents."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import unquote
+
+import boto3
+from botocore.config import Config
+
+BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
+ROLE_NAME = "aws_incident_support_role"
+
+
+class RemediationError(Exception):
+    """Raised with a message meant for the security engineer reading the output."""
+
+
+def trust_policy(partition: str, account: str) -> dict[str, Any]:
+    """Only principals of this account that are allowed sts:AssumeRole may use the role."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+
+
+def _trusted_principals(document: Any) -> set[str]:
+    if isinstance(document, str):
+        document = json.loads(unquote(document))
+    principals: set[str] = set()
+    for statement in document.get("Statement", []):
+        if statement.get("Effect") != "Allow":
+            continue
+        principal = statement.get("Principal", {})
+        values = principal.get("AWS", []) if isinstance(principal, dict) else [principal]
+        principals.update([values] if isinstance(values, str) else values)
+        if isinstance(principal, dict) and set(principal) - {"AWS"}:
+            principals.update(f"{kind}:{value}" for kind, value in principal.items() if kind != "AWS")
+    return principals
+
+
+def _existing_role(iam: Any) -> dict[str, Any] | None:
+    try:
+        return iam.get_role(RoleName=ROLE_NAME)["Role"]
+    except iam.exceptions.NoSuchEntityException:
+        return None
+
+
+def _has_policy(iam: Any, policy_arn: str) -> bool:
+    pages = iam.get_paginator("list_attached_role_policies").paginate(RoleName=ROLE_NAME)
+    return any(p["PolicyArn"] == policy_arn for page in pages for p in page["AttachedPolicies"])
+
+
+def create_iam_support_role(_event: dict[str, Any], _context: Any) -> dict[str, str]:
+    caller = boto3.client("sts", config=BOTO_CONFIG).get_caller_identity()
+    account, partition = caller["Account"], caller["Arn"].split(":")[1]
+    policy_arn = f"arn:{partition}:iam::aws:policy/AWSSupportAccess"
+    iam = boto3.client("iam", config=BOTO_CONFIG)
+    role = _existing_role(iam)
+    created = role is None
+    if created:
+        role = iam.create_role(
+            RoleName=ROLE_NAME,
+            AssumeRolePolicyDocument=json.dumps(trust_policy(partition, account)),
+            Description="Lets IAM principals of this account manage AWS Support cases (CIS / IAM.18).",
+        )["Role"]
+    else:
+        trusted = _trusted_principals(role["AssumeRolePolicyDocument"])
+        allowed = {f"arn:{partition}:iam::{account}:root", account}
+        if not trusted <= allowed:
+            raise RemediationError(
+                f"role {ROLE_NAME} already exists and trusts {', '.join(sorted(trusted - allowed))}; "
+                "refusing to grant AWSSupportAccess to principals outside this account"
+            )
+    attached = not _has_policy(iam, policy_arn)
+    if attached:
+        iam.attach_role_policy(RoleName=ROLE_NAME, PolicyArn=policy_arn)
+    if not _has_policy(iam, policy_arn):
+        raise RemediationError(f"role {ROLE_NAME}: AWSSupportAccess is still not attached")
+    changes = [c for c, done in (("Role created", created), ("AWSSupportAccess attached", attached)) if done]
+    return {
+        "RoleArn": role["Arn"],
+        "Message": "; ".join(changes) + "."
+        if changes
+        else "Support role already exists with AWSSupportAccess; nothing changed.",
+    }

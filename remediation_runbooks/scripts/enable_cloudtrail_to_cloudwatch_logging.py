@@ -1,0 +1,97 @@
+"""ASR-EnableCloudTrailToCloudWatchLogging: deliver one trail's events to a CloudWatch Logs log group."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
+_ROLE_ARN = re.compile(r"^arn:[\w-]+:iam::(?P<account>\d{12}):role/(?:[\w+=,.@-]+/)*(?P<name>[\w+=,.@-]+)$")
+
+
+class RemediationError(Exception):
+    """Raised with a message meant for the security engineer reading the output."""
+
+
+def _get_trail(cloudtrail: Any, name: str) -> dict[str, Any]:
+    try:
+        trail = cloudtrail.get_trail(Name=name)["Trail"]
+    except cloudtrail.exceptions.TrailNotFoundException:
+        raise RemediationError(f"TrailName {name}: no such trail in this account and Region") from None
+    home = trail.get("HomeRegion") or cloudtrail.meta.region_name
+    if home != cloudtrail.meta.region_name:
+        raise RemediationError(
+            f"TrailName {name}: the trail's home Region is {home}; it can only be changed there, "
+            f"not in {cloudtrail.meta.region_name}"
+        )
+    return trail
+
+
+def _check_role(role_arn: str, account: str) -> None:
+    """The role must exist in this account (a wrong or unsuffixed role name fails here, clearly)."""
+    match = _ROLE_ARN.match(role_arn)
+    if not match or match["account"] != account:
+        raise RemediationError(f"CloudWatchLogsRole {role_arn}: not a role ARN of account {account}")
+    iam = boto3.client("iam", config=BOTO_CONFIG)
+    try:
+        iam.get_role(RoleName=match["name"])
+    except iam.exceptions.NoSuchEntityException:
+        raise RemediationError(f"CloudWatchLogsRole {role_arn}: no such IAM role in this account") from None
+    except ClientError as err:
+        if err.response["Error"]["Code"] != "AccessDenied":
+            raise
+        raise RemediationError(
+            f"CloudWatchLogsRole {role_arn}: not allowed; this remediation may only pass the solution's "
+            "SO0111-CloudTrailToCloudWatchLogs-<namespace> role"
+        ) from None
+
+
+def _find_log_group(logs: Any, name: str) -> dict[str, Any] | None:
+    for page in logs.get_paginator("describe_log_groups").paginate(logGroupNamePrefix=name):
+        for group in page["logGroups"]:
+            if group["logGroupName"] == name:
+                return group
+    return None
+
+
+def _ensure_log_group(logs: Any, name: str) -> tuple[str, bool]:
+    """ARN (ending ``:*``, as CloudTrail wants it) of log group ``name``, and whether it was created."""
+    group = _find_log_group(logs, name)
+    created = group is None
+    if created:
+        logs.create_log_group(logGroupName=name)
+        group = _find_log_group(logs, name)
+    if group is None:
+        raise RemediationError(f"LogGroupName {name}: log group not found after CreateLogGroup")
+    arn = group["arn"]
+    return (arn if arn.endswith(":*") else f"{arn}:*"), created
+
+
+def enable_cloudtrail_to_cloudwatch_logging(event: dict[str, Any], _context: Any) -> dict[str, str]:
+    name, role_arn, group_name = event["TrailName"], event["CloudWatchLogsRole"], event["LogGroupName"]
+    cloudtrail = boto3.client("cloudtrail", config=BOTO_CONFIG)
+    trail = _get_trail(cloudtrail, name)
+    if trail.get("CloudWatchLogsLogGroupArn"):
+        return {
+            "TrailArn": trail["TrailARN"],
+            "LogGroupArn": trail["CloudWatchLogsLogGroupArn"],
+            "LogGroupCreated": "false",
+            "Message": "Trail already delivers to CloudWatch Logs; its log group was kept and nothing changed.",
+        }
+    account = boto3.client("sts", config=BOTO_CONFIG).get_caller_identity()["Account"]
+    _check_role(role_arn, account)
+    group_arn, created = _ensure_log_group(boto3.client("logs", config=BOTO_CONFIG), group_name)
+    cloudtrail.update_trail(Name=trail["TrailARN"], CloudWatchLogsLogGroupArn=group_arn, CloudWatchLogsRoleArn=role_arn)
+    after = _get_trail(cloudtrail, trail["TrailARN"])
+    if after.get("CloudWatchLogsLogGroupArn") != group_arn:
+        raise RemediationError(f"TrailName {name}: CloudWatch Logs delivery not set after UpdateTrail")
+    return {
+        "TrailArn": trail["TrailARN"],
+        "LogGroupArn": group_arn,
+        "LogGroupCreated": str(created).lower(),
+        "Message": f"Trail now delivers to log group {group_name}.",
+    }

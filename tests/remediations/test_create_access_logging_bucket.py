@@ -1,0 +1,182 @@
+"""ASR-CreateAccessLoggingBucket: the script against moto, then the YAML document through the runner."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+
+from asr.simulator.errors import ParameterValidationError
+from remediation_runbooks.scripts.create_access_logging_bucket import (
+    RemediationError,
+    create_access_logging_bucket,
+)
+from tests.conftest import ACCOUNT
+
+NAME = "CreateAccessLoggingBucket"
+BUCKET = f"so0111-cloudtrailaccesslogs-{ACCOUNT}-us-east-1"
+ALL_ON = dict.fromkeys(("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True)
+
+
+@pytest.fixture
+def s3(aws):
+    client = boto3.client("s3", region_name="us-east-1")
+    client.create_bucket(Bucket="so0111-bystander")
+    return client
+
+
+def _event(bucket=BUCKET, region="us-east-1"):
+    return {"BucketName": bucket, "AccountId": ACCOUNT, "Region": region, "Partition": "aws"}
+
+
+def _statements(s3, bucket=BUCKET):
+    return {s["Sid"]: s for s in json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"]}
+
+
+def _assert_configured(s3, bucket=BUCKET):
+    rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"] == ALL_ON
+    assert s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"] == [
+        {"ObjectOwnership": "ObjectWriter"}
+    ]
+    statements = _statements(s3, bucket)
+    delivery = statements["S3ServerAccessLogsPolicy"]
+    assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert delivery["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+    assert statements["AllowSSLRequestsOnly"]["Effect"] == "Deny"
+
+
+def _bystander_untouched(s3):
+    assert s3.list_objects_v2(Bucket="so0111-bystander")["KeyCount"] == 0
+    with pytest.raises(s3.exceptions.ClientError, match="NoSuchBucketPolicy"):
+        s3.get_bucket_policy(Bucket="so0111-bystander")
+
+
+# --- script ------------------------------------------------------------------------
+
+
+def test_script_creates_a_configured_bucket(s3):
+    out = create_access_logging_bucket(_event(), None)
+    _assert_configured(s3)
+    assert out["Created"] == "true"
+    _bystander_untouched(s3)
+
+
+def test_script_creates_outside_us_east_1_with_a_location_constraint(s3):
+    create_access_logging_bucket(_event("so0111-logs-eu", "eu-west-1"), None)
+    assert s3.get_bucket_location(Bucket="so0111-logs-eu")["LocationConstraint"] == "eu-west-1"
+
+
+def test_script_completes_an_existing_bucket_and_keeps_its_statements(s3):
+    s3.create_bucket(Bucket=BUCKET, ObjectOwnership="ObjectWriter")
+    mine = {
+        "Sid": "Mine",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+        "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{BUCKET}/*",
+    }
+    s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps({"Version": "2012-10-17", "Statement": [mine]}))
+    out = create_access_logging_bucket(_event(), None)
+    _assert_configured(s3)
+    assert _statements(s3)["Mine"] == mine
+    assert out["Created"] == "false"
+
+
+def test_script_keeps_an_existing_default_encryption(s3):
+    s3.create_bucket(Bucket=BUCKET)
+    kms = {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "alias/mine"}
+    s3.put_bucket_encryption(
+        Bucket=BUCKET, ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": kms}]}
+    )
+    create_access_logging_bucket(_event(), None)
+    rules = s3.get_bucket_encryption(Bucket=BUCKET)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rules[0]["ApplyServerSideEncryptionByDefault"] == kms
+
+
+def test_script_refuses_a_bucket_of_that_name_in_another_region(s3):
+    s3.create_bucket(Bucket="so0111-logs-eu", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    with pytest.raises(
+        RemediationError, match="BucketName so0111-logs-eu: the bucket already exists in Region eu-west-1"
+    ):
+        create_access_logging_bucket(_event("so0111-logs-eu"), None)
+    with pytest.raises(s3.exceptions.ClientError, match="NoSuchBucketPolicy"):
+        s3.get_bucket_policy(Bucket="so0111-logs-eu")
+
+
+def test_script_refuses_a_name_owned_by_another_account(monkeypatch):
+    # moto ignores ExpectedBucketOwner (HeadBucket answers 200 for another account's
+    # bucket), so this is proven with Stubber: real S3 answers 403 and nothing is called after.
+    from botocore.stub import Stubber
+
+    client = boto3.client("s3", region_name="us-east-1")
+    with Stubber(client) as stub:
+        stub.add_client_error(
+            "head_bucket",
+            service_error_code="403",
+            http_status_code=403,
+            expected_params={"Bucket": "so0111-taken", "ExpectedBucketOwner": ACCOUNT},
+        )
+        monkeypatch.setattr(boto3, "client", lambda *_a, **_k: client)
+        with pytest.raises(
+            RemediationError, match=f"BucketName so0111-taken: the bucket exists but is not owned by account {ACCOUNT}"
+        ):
+            create_access_logging_bucket(_event("so0111-taken"), None)
+        stub.assert_no_pending_responses()
+
+
+def test_script_refuses_a_name_taken_in_another_account_at_create(monkeypatch):
+    # Real S3: HeadBucket may say 404 to a stranger while CreateBucket says BucketAlreadyExists.
+    from botocore.stub import Stubber
+
+    client = boto3.client("s3", region_name="us-east-1")
+    with Stubber(client) as stub:
+        stub.add_client_error("head_bucket", service_error_code="404", http_status_code=404)
+        stub.add_client_error(
+            "create_bucket",
+            service_error_code="BucketAlreadyExists",
+            http_status_code=409,
+            expected_params={"Bucket": "so0111-taken", "ObjectOwnership": "ObjectWriter"},
+        )
+        monkeypatch.setattr(boto3, "client", lambda *_a, **_k: client)
+        with pytest.raises(RemediationError, match="BucketName so0111-taken: the name is taken by another account"):
+            create_access_logging_bucket(_event("so0111-taken"), None)
+        stub.assert_no_pending_responses()
+
+
+# --- document ----------------------------------------------------------------------
+
+
+def test_document_creates_the_logging_bucket(s3, run_runbook):
+    result = run_runbook(NAME, BucketName=BUCKET)
+    assert result["AutomationExecutionStatus"] == "Success", result.get("FailureMessage")
+    _assert_configured(s3)
+    _bystander_untouched(s3)
+    assert "created bucket" in str(result["Outputs"]["CreateAccessLoggingBucket.Output"])
+
+
+def test_document_second_run_changes_nothing(s3, run_runbook):
+    assert run_runbook(NAME, BucketName=BUCKET)["AutomationExecutionStatus"] == "Success"
+    policy = s3.get_bucket_policy(Bucket=BUCKET)["Policy"]
+    result = run_runbook(NAME, BucketName=BUCKET)
+    assert result["AutomationExecutionStatus"] == "Success"
+    assert "nothing changed" in str(result["Outputs"])
+    assert s3.get_bucket_policy(Bucket=BUCKET)["Policy"] == policy
+
+
+@pytest.mark.parametrize("bad", [f"arn:aws:s3:::{BUCKET}", "So0111-Logs", "so0111_logs", "x" * 64])
+def test_document_rejects_a_malformed_bucket_name(s3, run_runbook, bad):
+    with pytest.raises(ParameterValidationError, match="parameter 'BucketName'"):
+        run_runbook(NAME, BucketName=bad)
+    assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["so0111-bystander"]
+
+
+def test_document_refuses_a_bucket_in_another_region(s3, run_runbook):
+    s3.create_bucket(Bucket="so0111-logs-eu", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    result = run_runbook(NAME, BucketName="so0111-logs-eu")
+    assert result["AutomationExecutionStatus"] == "Failed"
+    assert "BucketName so0111-logs-eu: the bucket already exists in Region eu-west-1" in result["FailureMessage"]
+    with pytest.raises(s3.exceptions.ClientError, match="NoSuchPublicAccessBlockConfiguration"):
+        s3.get_public_access_block(Bucket="so0111-logs-eu")

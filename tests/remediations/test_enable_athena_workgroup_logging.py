@@ -1,0 +1,130 @@
+"""ASR-EnableAthenaWorkGroupLogging: the script and the YAML document through the runner.
+
+moto 5.2.5 has no Athena UpdateWorkGroup, so every Athena call here is answered by
+botocore's Stubber against the real API shapes: the Stubber checks each request
+(operation and exact parameters) and fails on any call it was not told to expect, so a
+test also proves that no other workgroup is touched. The document tests patch the
+Stubber-backed client into the runner's session (``stub_client``); the runner still
+assumes the role and runs the document as usual on moto.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from asr.simulator.errors import ParameterValidationError
+from remediation_runbooks.scripts.enable_athena_workgroup_logging import (
+    RemediationError,
+    enable_workgroup_logging,
+)
+from tests.conftest import REGION
+
+DOC = "EnableAthenaWorkGroupLogging"
+
+
+@pytest.fixture
+def stub_client(monkeypatch) -> Iterator:
+    """``stub_client(service)`` -> Stubber; every ``Session.client(service)`` then returns its client."""
+    stubbers: list[Stubber] = []
+    clients: dict[str, object] = {}
+    real = boto3.session.Session.client
+
+    def client(self, service_name, *args, **kwargs):
+        if service_name in clients:
+            return clients[service_name]
+        return real(self, service_name, *args, **kwargs)
+
+    monkeypatch.setattr(boto3.session.Session, "client", client)
+
+    def make(service: str) -> Stubber:
+        clients[service] = real(boto3.session.Session(region_name=REGION), service, region_name=REGION)
+        stubber = Stubber(clients[service])
+        stubber.activate()
+        stubbers.append(stubber)
+        return stubber
+
+    yield make
+    for stubber in stubbers:
+        stubber.deactivate()
+
+
+def workgroup(name: str, publishing: bool) -> dict:
+    return {"WorkGroup": {
+        "Name": name, "State": "ENABLED",
+        "Configuration": {
+            "ResultConfiguration": {"OutputLocation": "s3://results/"},
+            "EnforceWorkGroupConfiguration": True,
+            "PublishCloudWatchMetricsEnabled": publishing,
+        },
+    }}
+
+
+def expect_enable(stubber: Stubber, name: str) -> None:
+    stubber.add_response("get_work_group", workgroup(name, False), {"WorkGroup": name})
+    stubber.add_response("update_work_group", {}, {
+        "WorkGroup": name, "ConfigurationUpdates": {"PublishCloudWatchMetricsEnabled": True}})
+    stubber.add_response("get_work_group", workgroup(name, True), {"WorkGroup": name})
+
+
+# --- script --------------------------------------------------------------------
+
+
+def test_turns_metrics_on_with_exactly_one_update(stub_client):
+    athena = stub_client("athena")
+    expect_enable(athena, "analysts")
+    out = enable_workgroup_logging({"WorkGroupName": "analysts"}, None)
+    athena.assert_no_pending_responses()
+    assert out["PublishCloudWatchMetricsBefore"] == "false" and out["PublishCloudWatchMetricsAfter"] == "true"
+
+
+def test_missing_workgroup_names_the_input(stub_client):
+    athena = stub_client("athena")
+    athena.add_client_error("get_work_group", "InvalidRequestException", "WorkGroup ghost is not found.",
+                            expected_params={"WorkGroup": "ghost"})
+    with pytest.raises(RemediationError, match="WorkGroupName ghost: no such Athena workgroup"):
+        enable_workgroup_logging({"WorkGroupName": "ghost"}, None)
+    athena.assert_no_pending_responses()  # no update was attempted
+
+
+# --- document ------------------------------------------------------------------
+
+
+def test_document_turns_metrics_on_and_touches_nothing_else(run_runbook, stub_client):
+    athena = stub_client("athena")
+    expect_enable(athena, "analysts")
+    execution = run_runbook(DOC, WorkGroupName="analysts")
+    assert execution["AutomationExecutionStatus"] == "Success", execution.get("FailureMessage")
+    athena.assert_no_pending_responses()
+    assert "EnableWorkGroupLogging.Output" in execution["Outputs"]
+
+
+def test_document_second_run_changes_nothing(run_runbook, stub_client):
+    athena = stub_client("athena")
+    for _ in range(2):  # an already-publishing workgroup is read twice and never updated
+        athena.add_response("get_work_group", workgroup("analysts", True), {"WorkGroup": "analysts"})
+    execution = run_runbook(DOC, WorkGroupName="analysts")
+    assert execution["AutomationExecutionStatus"] == "Success", execution.get("FailureMessage")
+    athena.assert_no_pending_responses()
+    assert "nothing changed" in str(execution["Outputs"])
+
+
+@pytest.mark.parametrize("bad", ["", "a/b", "x" * 129, "arn:aws:athena:us-east-1:111111111111:workgroup/wg"])
+def test_document_rejects_a_malformed_name(run_runbook, stub_client, bad):
+    athena = stub_client("athena")  # no response queued: any Athena call would fail the test
+    with pytest.raises(ParameterValidationError, match="WorkGroupName"):
+        run_runbook(DOC, WorkGroupName=bad)
+    athena.assert_no_pending_responses()
+
+
+def test_document_fails_on_a_missing_workgroup_naming_it(run_runbook, stub_client):
+    athena = stub_client("athena")
+    athena.add_client_error("get_work_group", "InvalidRequestException", "WorkGroup absent is not found.",
+                            expected_params={"WorkGroup": "absent"})
+    execution = run_runbook(DOC, WorkGroupName="absent")
+    assert execution["AutomationExecutionStatus"] == "Failed"
+    assert "WorkGroupName absent" in execution["FailureMessage"]
+    athena.assert_no_pending_responses()

@@ -1,0 +1,178 @@
+"""ASR-EnableAWSConfig: the scripts against moto, then the YAML document (with its child
+ASR-CreateAccessLoggingBucket) through the runner."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from asr import solution
+from asr.simulator.errors import ParameterValidationError
+from remediation_runbooks.scripts import enable_aws_config as script
+from tests.conftest import ACCOUNT, REGION
+
+DOC = "EnableAWSConfig"
+TOPIC = "SO0111-ASR-AWSConfigNotification"
+TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:{TOPIC}"
+CONFIG_BUCKET = f"so0111-aws-config-{REGION}-{ACCOUNT}"
+ACCESS_LOG_BUCKET = f"so0111-accesslogs-{ACCOUNT}-{REGION}"
+SLR_ARN = f"arn:aws:iam::{ACCOUNT}:role/{script.DEFAULT_ROLE}"
+
+
+def config():
+    return boto3.client("config", region_name=REGION)
+
+
+def recorder() -> dict:
+    (found,) = config().describe_configuration_recorders()["ConfigurationRecorders"]
+    return found
+
+
+def recording() -> bool:
+    return config().describe_configuration_recorder_status()["ConfigurationRecordersStatus"][0]["recording"]
+
+
+def buckets() -> set[str]:
+    return {b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"]}
+
+
+def new_key() -> str:
+    return boto3.client("kms", region_name=REGION).create_key()["KeyMetadata"]["Arn"]
+
+
+def existing_setup(recording_group: dict) -> None:
+    """A customer's own recorder and channel (bucket + topic), recorder stopped."""
+    boto3.client("s3").create_bucket(Bucket="team-config")
+    topic = boto3.client("sns", region_name=REGION).create_topic(Name="team-config")["TopicArn"]
+    role = f"arn:aws:iam::{ACCOUNT}:role/team-config-role"
+    config().put_configuration_recorder(
+        ConfigurationRecorder={"name": "team", "roleARN": role, "recordingGroup": recording_group})
+    config().put_delivery_channel(DeliveryChannel={"name": "team", "s3BucketName": "team-config", "snsTopicARN": topic})
+
+
+@pytest.fixture
+def aws_only():
+    with mock_aws():
+        yield
+
+
+# --- scripts -------------------------------------------------------------------
+
+
+def test_plan_changes_nothing_and_names_the_buckets(aws_only):
+    out = script.plan({"KMSKeyArn": new_key(), "AWSServiceRoleForConfig": script.DEFAULT_ROLE,
+                       "AccessLogBucketRoleName": "SO0111-CreateAccessLoggingBucket-sim"}, None)
+    assert out == {
+        "NeedsDeliveryChannel": True, "AccessLogBucket": ACCESS_LOG_BUCKET, "ConfigBucket": CONFIG_BUCKET,
+        "AccessLogBucketRole": f"arn:aws:iam::{ACCOUNT}:role/SO0111-CreateAccessLoggingBucket-sim",
+    }
+    assert config().describe_configuration_recorders()["ConfigurationRecorders"] == []
+
+
+def test_plan_refuses_a_missing_key_or_custom_role(aws_only):
+    base = {"KMSKeyArn": new_key(), "AWSServiceRoleForConfig": script.DEFAULT_ROLE, "AccessLogBucketRoleName": "r"}
+    missing = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555"
+    with pytest.raises(script.RemediationError, match=f"KMSKeyArn {missing}: no such KMS key"):
+        script.plan({**base, "KMSKeyArn": missing}, None)
+    with pytest.raises(script.RemediationError, match="AWSServiceRoleForConfig my/role: no such IAM role"):
+        script.plan({**base, "AWSServiceRoleForConfig": "my/role"}, None)
+
+
+def test_recorder_is_created_with_the_service_linked_role(aws_only):
+    script.set_recorder({"AWSServiceRoleForConfig": script.DEFAULT_ROLE}, None)
+    # moto names the created role AWSServiceRoleForconfig (AWS: AWSServiceRoleForConfig); the script
+    # uses the ARN CreateServiceLinkedRole returns, so both work.
+    (role,) = boto3.client("iam").list_roles(PathPrefix="/aws-service-role/config.amazonaws.com/")["Roles"]
+    assert recorder()["roleARN"] == role["Arn"]
+    assert recorder()["recordingGroup"]["allSupported"] and recorder()["recordingGroup"]["includeGlobalResourceTypes"]
+
+
+def test_existing_service_linked_role_is_used(aws_only):
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "config.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    boto3.client("iam").create_role(RoleName="AWSServiceRoleForConfig", Path="/aws-service-role/config.amazonaws.com/",
+                                    AssumeRolePolicyDocument=json.dumps(trust))
+    script.set_recorder({"AWSServiceRoleForConfig": script.DEFAULT_ROLE}, None)
+    assert recorder()["roleARN"] == SLR_ARN
+
+
+def test_existing_recorder_keeps_its_name_and_role(aws_only):
+    existing_setup({"allSupported": False, "includeGlobalResourceTypes": False, "resourceTypes": ["AWS::S3::Bucket"]})
+    out = script.set_recorder({"AWSServiceRoleForConfig": script.DEFAULT_ROLE}, None)
+    assert recorder()["name"] == "team" and recorder()["roleARN"].endswith("role/team-config-role")
+    assert recorder()["recordingGroup"]["allSupported"] is True
+    assert out["Message"] == "Recorder team updated to record all resource types."
+
+
+# --- document ------------------------------------------------------------------
+
+
+@pytest.fixture
+def account(run_runbook):
+    key = new_key()
+    boto3.client("ssm", region_name=REGION).put_parameter(
+        Name=solution.SSM_CMK_REMEDIATION_ARN, Value=key, Type="String")
+    boto3.client("s3").create_bucket(Bucket="team-bucket")
+    return key
+
+
+def test_document_enables_config_from_scratch(run_runbook, account):
+    execution = run_runbook(DOC)
+    assert execution["AutomationExecutionStatus"] == "Success", execution.get("FailureMessage")
+    assert recording() and recorder()["recordingGroup"]["allSupported"]
+    (channel,) = config().describe_delivery_channels()["DeliveryChannels"]
+    assert channel["s3BucketName"] == CONFIG_BUCKET and channel["snsTopicARN"] == TOPIC_ARN
+    s3 = boto3.client("s3")
+    assert buckets() == {"team-bucket", CONFIG_BUCKET, ACCESS_LOG_BUCKET}
+    assert s3.get_bucket_logging(Bucket=CONFIG_BUCKET)["LoggingEnabled"]["TargetBucket"] == ACCESS_LOG_BUCKET
+    assert all(s3.get_public_access_block(Bucket=CONFIG_BUCKET)["PublicAccessBlockConfiguration"].values())
+    sids = [s["Sid"] for s in json.loads(s3.get_bucket_policy(Bucket=CONFIG_BUCKET)["Policy"])["Statement"]]
+    assert "AWSConfigBucketDelivery" in sids and "AllowSSLRequestsOnly" in sids
+    attrs = boto3.client("sns", region_name=REGION).get_topic_attributes(TopicArn=TOPIC_ARN)["Attributes"]
+    assert attrs["KmsMasterKeyId"] == account
+    ssm = boto3.client("ssm", region_name=REGION)
+    assert ssm.get_parameter(Name=script.TOPIC_PARAMETER)["Parameter"]["Value"] == TOPIC_ARN
+    with pytest.raises(s3.exceptions.ClientError):
+        s3.get_bucket_policy(Bucket="team-bucket")
+
+
+def test_document_second_run_changes_nothing(run_runbook, account):
+    run_runbook(DOC)
+    second = run_runbook(DOC)
+    assert second["AutomationExecutionStatus"] == "Success", second.get("FailureMessage")
+    assert "nothing changed" in str(second["Outputs"]["SetRecorder.Output"])
+    assert "nothing changed" in str(second["Outputs"]["StartRecorder.Output"])
+    steps = {s["StepName"]: s["StepStatus"] for s in second["StepExecutions"]}
+    assert "CreateAccessLoggingBucket" not in steps and "CreateDeliveryChannel" not in steps
+
+
+def test_document_keeps_an_existing_delivery_channel(run_runbook, account):
+    existing_setup({"allSupported": False, "includeGlobalResourceTypes": False, "resourceTypes": ["AWS::S3::Bucket"]})
+    execution = run_runbook(DOC)
+    assert execution["AutomationExecutionStatus"] == "Success", execution.get("FailureMessage")
+    (channel,) = config().describe_delivery_channels()["DeliveryChannels"]
+    assert channel["name"] == "team" and channel["s3BucketName"] == "team-config"
+    assert recorder()["name"] == "team" and recorder()["recordingGroup"]["allSupported"] and recording()
+    assert CONFIG_BUCKET not in buckets() and ACCESS_LOG_BUCKET not in buckets()
+
+
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [("KMSKeyArn", "not-a-key"), ("SNSTopicName", "bad topic"), ("AWSServiceRoleForConfig", "arn:aws:iam::1:role/x")],
+)
+def test_document_rejects_malformed_input(run_runbook, account, param, value):
+    with pytest.raises(ParameterValidationError, match=param):
+        run_runbook(DOC, **{param: value})
+    assert config().describe_configuration_recorders()["ConfigurationRecorders"] == []
+
+
+def test_document_fails_on_a_missing_key_and_changes_nothing(run_runbook, account):
+    missing = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555"
+    execution = run_runbook(DOC, KMSKeyArn=missing)
+    assert execution["AutomationExecutionStatus"] == "Failed"
+    assert f"KMSKeyArn {missing}: no such KMS key" in execution["FailureMessage"]
+    assert config().describe_configuration_recorders()["ConfigurationRecorders"] == []
+    assert buckets() == {"team-bucket"}

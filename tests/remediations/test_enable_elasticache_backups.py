@@ -1,0 +1,164 @@
+"""ASR-EnableElastiCacheBackups: the script and the YAML document through the runner.
+
+Replication groups run on moto. moto 5.2.5 has no ElastiCache ModifyCacheCluster, so
+the single-cluster path is proven with botocore's Stubber against the real API shapes
+(every call checked, any unexpected call fails the test), patched into the runner's
+session by ``stub_client``.
+"""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from asr.simulator.errors import ParameterValidationError
+from remediation_runbooks.scripts.enable_elasticache_backups import RemediationError, enable_backups
+from tests.conftest import ACCOUNT, OTHER_ACCOUNT, REGION
+from tests.remediations import test_enable_athena_workgroup_logging as athena_tests
+
+stub_client = athena_tests.stub_client  # the Stubber fixture, shared
+
+DOC = "EnableElastiCacheBackups"
+
+
+def arn(kind: str, name: str, account: str = ACCOUNT) -> str:
+    return f"arn:aws:elasticache:{REGION}:{account}:{kind}:{name}"
+
+
+def make_group(ec, group_id: str, retention: int = 0) -> str:
+    ec.create_replication_group(ReplicationGroupId=group_id, ReplicationGroupDescription="cache", Engine="redis",
+                                CacheNodeType="cache.t3.micro", NumCacheClusters=1,
+                                SnapshotRetentionLimit=retention, Tags=[{"Key": "team", "Value": "sec"}])
+    return arn("replicationgroup", group_id)
+
+
+def group(ec, group_id: str) -> dict:
+    return ec.describe_replication_groups(ReplicationGroupId=group_id)["ReplicationGroups"][0]
+
+
+def cluster(name: str, retention: int, **extra) -> dict:
+    return {"CacheClusters": [{"CacheClusterId": name, "ARN": arn("cluster", name), "Engine": "redis",
+                               "CacheClusterStatus": "available", "SnapshotRetentionLimit": retention, **extra}]}
+
+
+@pytest.fixture
+def ec():
+    with mock_aws():
+        yield boto3.client("elasticache", region_name=REGION)
+
+
+@pytest.fixture
+def ec_doc(run_runbook):
+    return boto3.client("elasticache", region_name=REGION)
+
+
+# --- script --------------------------------------------------------------------
+
+
+def test_raises_retention_of_the_named_group_only(ec):
+    target = make_group(ec, "sessions")
+    make_group(ec, "sessions-bystander")
+    out = enable_backups({"ResourceARN": target, "SnapshotRetentionPeriod": 7}, None)
+    assert group(ec, "sessions")["SnapshotRetentionLimit"] == 7
+    assert group(ec, "sessions-bystander")["SnapshotRetentionLimit"] == 0
+    assert (out["RetentionBefore"], out["RetentionAfter"]) == ("0", "7")
+
+
+def test_never_lowers_a_longer_retention(ec):
+    target = make_group(ec, "long", retention=30)
+    out = enable_backups({"ResourceARN": target, "SnapshotRetentionPeriod": 1}, None)
+    assert group(ec, "long")["SnapshotRetentionLimit"] == 30
+    assert "nothing changed" in out["Message"]
+
+
+def test_group_of_another_account_is_refused(ec):
+    make_group(ec, "shared")
+    with pytest.raises(RemediationError, match="not in this account and Region"):
+        enable_backups({"ResourceARN": arn("replicationgroup", "shared", OTHER_ACCOUNT),
+                        "SnapshotRetentionPeriod": 7}, None)
+    assert group(ec, "shared")["SnapshotRetentionLimit"] == 0
+
+
+def test_cluster_path_modifies_only_that_cluster(stub_client):
+    stubber = stub_client("elasticache")
+    stubber.add_response("describe_cache_clusters", cluster("c1", 0), {"CacheClusterId": "c1"})
+    stubber.add_response("modify_cache_cluster", {}, {
+        "CacheClusterId": "c1", "SnapshotRetentionLimit": 5, "ApplyImmediately": True})
+    stubber.add_response("describe_cache_clusters", cluster("c1", 5), {"CacheClusterId": "c1"})
+    out = enable_backups({"ResourceARN": arn("cluster", "c1"), "SnapshotRetentionPeriod": 5}, None)
+    stubber.assert_no_pending_responses()
+    assert out["RetentionAfter"] == "5"
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ({"Engine": "memcached"}, "a Memcached cluster has no backups"),
+    ({"ReplicationGroupId": "rg1"}, "cluster belongs to replication group rg1; remediate the replication group"),
+    ({"CacheClusterStatus": "modifying"}, "cluster is modifying"),
+])
+def test_cluster_refusals_change_nothing(stub_client, extra, message):
+    stubber = stub_client("elasticache")
+    stubber.add_response("describe_cache_clusters", cluster("c1", 0, **extra), {"CacheClusterId": "c1"})
+    with pytest.raises(RemediationError, match=f"ResourceARN .*cluster:c1: {message}"):
+        enable_backups({"ResourceARN": arn("cluster", "c1"), "SnapshotRetentionPeriod": 5}, None)
+    stubber.assert_no_pending_responses()  # no modify call was made
+
+
+# --- document ------------------------------------------------------------------
+
+
+def test_document_enables_group_backups_and_changes_nothing_else(run_runbook, ec_doc):
+    target = make_group(ec_doc, "sessions")
+    make_group(ec_doc, "sessions-bystander")
+    before = group(ec_doc, "sessions")
+
+    execution = run_runbook(DOC, ResourceARN=target, SnapshotRetentionPeriod=1)
+
+    assert execution["AutomationExecutionStatus"] == "Success", execution.get("FailureMessage")
+    after = group(ec_doc, "sessions")
+    assert after.pop("SnapshotRetentionLimit") == 1
+    before.pop("SnapshotRetentionLimit")
+    assert after == before
+    assert group(ec_doc, "sessions-bystander")["SnapshotRetentionLimit"] == 0
+    assert "EnableAutomaticBackups.Output" in execution["Outputs"]
+
+
+def test_document_enables_cluster_backups(run_runbook, stub_client):
+    stubber = stub_client("elasticache")
+    stubber.add_response("describe_cache_clusters", cluster("c1", 0), {"CacheClusterId": "c1"})
+    stubber.add_response("modify_cache_cluster", {}, {
+        "CacheClusterId": "c1", "SnapshotRetentionLimit": 1, "ApplyImmediately": True})
+    stubber.add_response("describe_cache_clusters", cluster("c1", 1), {"CacheClusterId": "c1"})
+    execution = run_runbook(DOC, ResourceARN=arn("cluster", "c1"), SnapshotRetentionPeriod=1)
+    assert execution["AutomationExecutionStatus"] == "Success", execution.get("FailureMessage")
+    stubber.assert_no_pending_responses()
+
+
+def test_document_second_run_changes_nothing(run_runbook, ec_doc):
+    target = make_group(ec_doc, "twice")
+    first = run_runbook(DOC, ResourceARN=target, SnapshotRetentionPeriod=3)
+    state = group(ec_doc, "twice")
+    second = run_runbook(DOC, ResourceARN=target, SnapshotRetentionPeriod=3)
+    assert first["AutomationExecutionStatus"] == second["AutomationExecutionStatus"] == "Success"
+    assert group(ec_doc, "twice") == state
+    assert "nothing changed" in str(second["Outputs"])
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("ResourceARN", "sessions"),
+    ("ResourceARN", arn("serverlesscache", "sessions")),
+    ("ResourceARN", arn("replicationgroup", "bad--id")),
+    ("SnapshotRetentionPeriod", 0),
+    ("SnapshotRetentionPeriod", 36),
+])
+def test_document_rejects_malformed_input(run_runbook, ec_doc, name, value):
+    target = make_group(ec_doc, "sessions")
+    with pytest.raises(ParameterValidationError, match=name):
+        run_runbook(DOC, **{"ResourceARN": target, "SnapshotRetentionPeriod": 7, name: value})
+    assert group(ec_doc, "sessions")["SnapshotRetentionLimit"] == 0
+
+
+def test_document_fails_on_a_missing_group_naming_it(run_runbook, ec_doc):
+    execution = run_runbook(DOC, ResourceARN=arn("replicationgroup", "absent"), SnapshotRetentionPeriod=1)
+    assert execution["AutomationExecutionStatus"] == "Failed"
+    assert "ResourceARN" in execution["FailureMessage"] and "replicationgroup:absent" in execution["FailureMessage"]

@@ -1,0 +1,126 @@
+"""ASR-EnableEncryptionForSQSQueue: the script against moto, then the YAML document through the runner."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from asr import solution
+from asr.simulator.errors import ParameterValidationError
+from remediation_runbooks.scripts.enable_kms_encryption import RemediationError, encrypt_sqs_queue
+from tests.conftest import REGION
+
+DOC = "EnableEncryptionForSQSQueue"
+
+
+def attributes(sqs, name: str) -> dict[str, str]:
+    url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+
+
+PLAIN = {"SqsManagedSseEnabled": "false"}  # new queues default to SSE-SQS; these are the unencrypted ones
+
+
+def new_key(**kwargs) -> str:
+    return boto3.client("kms", region_name=REGION).create_key(**kwargs)["KeyMetadata"]["Arn"]
+
+
+@pytest.fixture
+def sqs():
+    with mock_aws():
+        yield boto3.client("sqs", region_name=REGION)
+
+
+@pytest.fixture
+def sqs_doc(run_runbook):
+    return boto3.client("sqs", region_name=REGION)
+
+
+# --- script --------------------------------------------------------------------
+
+
+def test_encrypts_the_named_queue_only(sqs):
+    key = new_key()
+    sqs.create_queue(QueueName="jobs", Attributes=PLAIN)
+    sqs.create_queue(QueueName="jobs-bystander", Attributes=PLAIN)
+    out = encrypt_sqs_queue({"SQSQueueName": "jobs", "KmsKeyArn": key}, None)
+    assert attributes(sqs, "jobs")["KmsMasterKeyId"] == key
+    assert "KmsMasterKeyId" not in attributes(sqs, "jobs-bystander")
+    assert out["EncryptionAfter"] == key
+
+
+@pytest.mark.parametrize("existing", [{"SqsManagedSseEnabled": "true"}, {"KmsMasterKeyId": "alias/theirs"}])
+def test_existing_encryption_is_never_replaced(sqs, existing):
+    sqs.create_queue(QueueName="jobs", Attributes=existing)
+    out = encrypt_sqs_queue({"SQSQueueName": "jobs", "KmsKeyArn": new_key()}, None)
+    assert {k: attributes(sqs, "jobs").get(k) for k in existing} == existing
+    assert "nothing changed" in out["Message"]
+
+
+def test_unusable_key_is_refused_and_the_queue_left_alone(sqs):
+    sqs.create_queue(QueueName="jobs", Attributes=PLAIN)
+    key = new_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")
+    with pytest.raises(RemediationError, match="KmsKeyArn .*: not a symmetric encryption key"):
+        encrypt_sqs_queue({"SQSQueueName": "jobs", "KmsKeyArn": key}, None)
+    assert "KmsMasterKeyId" not in attributes(sqs, "jobs")
+
+
+def test_missing_queue_names_the_input(sqs):
+    with pytest.raises(RemediationError, match="SQSQueueName ghost: no such SQS queue"):
+        encrypt_sqs_queue({"SQSQueueName": "ghost", "KmsKeyArn": new_key()}, None)
+
+
+# --- document ------------------------------------------------------------------
+
+
+def test_document_encrypts_with_the_asr_key_by_default(run_runbook, sqs_doc):
+    key = new_key()
+    boto3.client("ssm", region_name=REGION).put_parameter(Name=solution.SSM_CMK_REMEDIATION_ARN, Value=key,
+                                                          Type="String")
+    sqs_doc.create_queue(QueueName="orders.fifo", Attributes={"FifoQueue": "true", "VisibilityTimeout": "45", **PLAIN},
+                         tags={"team": "sec"})
+    sqs_doc.create_queue(QueueName="orders-bystander", Attributes=PLAIN)
+    before = attributes(sqs_doc, "orders.fifo")
+
+    execution = run_runbook(DOC, SQSQueueName="orders.fifo")
+
+    assert execution["AutomationExecutionStatus"] == "Success", execution.get("FailureMessage")
+    after = attributes(sqs_doc, "orders.fifo")
+    assert after.pop("KmsMasterKeyId") == key
+    changing = {"LastModifiedTimestamp", "KmsDataKeyReusePeriodSeconds", "SqsManagedSseEnabled"}
+    assert {k: v for k, v in after.items() if k not in changing} == {
+        k: v for k, v in before.items() if k not in changing}
+    assert "KmsMasterKeyId" not in attributes(sqs_doc, "orders-bystander")
+    url = sqs_doc.get_queue_url(QueueName="orders.fifo")["QueueUrl"]
+    assert sqs_doc.list_queue_tags(QueueUrl=url)["Tags"] == {"team": "sec"}
+    assert "EncryptSQSQueue.Output" in execution["Outputs"]
+
+
+def test_document_second_run_changes_nothing(run_runbook, sqs_doc):
+    key = new_key()
+    sqs_doc.create_queue(QueueName="twice", Attributes=PLAIN)
+    first = run_runbook(DOC, SQSQueueName="twice", KmsKeyArn=key)
+    second = run_runbook(DOC, SQSQueueName="twice", KmsKeyArn=new_key())
+    assert first["AutomationExecutionStatus"] == second["AutomationExecutionStatus"] == "Success"
+    assert attributes(sqs_doc, "twice")["KmsMasterKeyId"] == key
+    assert "nothing changed" in str(second["Outputs"])
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("SQSQueueName", "https://sqs.us-east-1.amazonaws.com/111111111111/jobs"),
+    ("SQSQueueName", "a" * 81),
+    ("KmsKeyArn", "11111111-2222-3333-4444-555555555555"),
+])
+def test_document_rejects_malformed_input(run_runbook, sqs_doc, name, value):
+    sqs_doc.create_queue(QueueName="jobs", Attributes=PLAIN)
+    given = {"SQSQueueName": "jobs", "KmsKeyArn": new_key(), name: value}
+    with pytest.raises(ParameterValidationError, match=name):
+        run_runbook(DOC, **given)
+    assert "KmsMasterKeyId" not in attributes(sqs_doc, "jobs")
+
+
+def test_document_fails_on_a_missing_queue_naming_it(run_runbook, sqs_doc):
+    execution = run_runbook(DOC, SQSQueueName="absent", KmsKeyArn=new_key())
+    assert execution["AutomationExecutionStatus"] == "Failed"
+    assert "SQSQueueName absent" in execution["FailureMessage"]

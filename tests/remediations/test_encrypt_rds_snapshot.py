@@ -1,0 +1,248 @@
+"""ASR-EncryptRDSSnapshot: the script against moto and Stubber, then the YAML document through the runner.
+
+moto returns neither SourceDBSnapshotIdentifier nor in-progress copies (every copy is
+'available' at once), so the checks that protect the source from deletion while a copy
+is unfinished, or when the target is a copy of another snapshot, are proven with
+botocore's Stubber against the real RDS API shapes.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from moto import mock_aws
+
+from asr.simulator.errors import ParameterValidationError
+from remediation_runbooks.scripts import encrypt_rds_snapshot as script
+from remediation_runbooks.scripts.encrypt_rds_snapshot import (
+    RemediationError,
+    delete_unencrypted_source,
+    start_encrypted_copy,
+)
+from tests.conftest import ACCOUNT, REGION
+
+DOC = "EncryptRDSSnapshot"
+
+
+def make_database(rds) -> None:
+    rds.create_db_instance(DBInstanceIdentifier="db1", Engine="postgres", DBInstanceClass="db.t3.micro",
+                           AllocatedStorage=20, MasterUsername="admin1", MasterUserPassword="password123")
+    rds.create_db_cluster(DBClusterIdentifier="cl1", Engine="aurora-postgresql", MasterUsername="admin1",
+                          MasterUserPassword="password123")
+    for name in ("snap", "snap-bystander"):
+        rds.create_db_snapshot(DBInstanceIdentifier="db1", DBSnapshotIdentifier=name,
+                               Tags=[{"Key": "owner", "Value": "dba"}])
+    for name in ("csnap", "csnap-bystander"):
+        rds.create_db_cluster_snapshot(DBClusterIdentifier="cl1", DBClusterSnapshotIdentifier=name)
+
+
+def snapshot(rds, kind: str, name: str) -> dict | None:
+    try:
+        if kind == "snapshot":
+            return rds.describe_db_snapshots(DBSnapshotIdentifier=name)["DBSnapshots"][0]
+        return rds.describe_db_cluster_snapshots(DBClusterSnapshotIdentifier=name)["DBClusterSnapshots"][0]
+    except rds.exceptions.ClientError:
+        return None
+
+
+def encrypted(snap: dict) -> bool:
+    return bool(snap.get("Encrypted") or snap.get("StorageEncrypted"))
+
+
+def output(execution: dict, name: str) -> dict:
+    return json.loads(execution["Outputs"][name][0])
+
+
+def event(source: str, target: str, kind: str = "snapshot", key: str = "alias/aws/rds") -> dict:
+    return {"SourceDBSnapshotIdentifier": source, "TargetDBSnapshotIdentifier": target,
+            "DBSnapshotType": kind, "KmsKeyId": key}
+
+
+@pytest.fixture
+def rds():
+    with mock_aws():
+        client = boto3.client("rds", region_name=REGION)
+        make_database(client)
+        yield client
+
+
+@pytest.fixture
+def rds_doc(run_runbook):
+    client = boto3.client("rds", region_name=REGION)
+    make_database(client)
+    return client
+
+
+# --- script on moto ------------------------------------------------------------------
+
+
+def test_script_copies_encrypted_with_tags_then_deletes_only_the_source(rds):
+    started = start_encrypted_copy(event("snap", "snap-encrypted"), None)
+    assert started["NextStep"] == "WaitForEncryptedDBSnapshot"
+    copy = snapshot(rds, "snapshot", "snap-encrypted")
+    assert encrypted(copy) and copy["TagList"] == [{"Key": "owner", "Value": "dba"}]
+    assert snapshot(rds, "snapshot", "snap") is not None, "the copy step deletes nothing"
+
+    done = delete_unencrypted_source(event("snap", "snap-encrypted"), None)
+
+    assert snapshot(rds, "snapshot", "snap") is None
+    assert snapshot(rds, "snapshot", "snap-bystander") is not None
+    assert done["Deleted"] == "snap" and done["EncryptedSnapshot"] == "snap-encrypted"
+
+
+def test_script_missing_key_names_the_input_and_copies_nothing(rds):
+    with pytest.raises(RemediationError, match="KmsKeyId alias/nope: no such KMS key"):
+        start_encrypted_copy(event("snap", "snap-encrypted", key="alias/nope"), None)
+    assert snapshot(rds, "snapshot", "snap-encrypted") is None
+
+
+def test_script_already_encrypted_source_is_left_alone(rds):
+    key = boto3.client("kms", region_name=REGION).create_key()["KeyMetadata"]["Arn"]
+    rds.copy_db_snapshot(SourceDBSnapshotIdentifier="snap", TargetDBSnapshotIdentifier="enc", KmsKeyId=key)
+    out = start_encrypted_copy(event("enc", "enc-encrypted"), None)
+    assert out["NextStep"] == "VerifyCopyAndDeleteSource"
+    assert "already encrypted" in delete_unencrypted_source(event("enc", "enc-encrypted"), None)["Message"]
+    assert snapshot(rds, "snapshot", "enc") is not None
+    assert snapshot(rds, "snapshot", "enc-encrypted") is None
+
+
+def test_script_same_source_and_target_is_refused(rds):
+    with pytest.raises(RemediationError, match="TargetDBSnapshotIdentifier snap must differ"):
+        start_encrypted_copy(event("snap", "snap"), None)
+
+
+# --- script on Stubber (states moto does not produce) ---------------------------------
+
+
+NOW = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def _snap(name: str, *, encrypted_: bool, status: str = "available", kind: str = "manual", source: str = "") -> dict:
+    snap = {"DBSnapshotIdentifier": name, "DBSnapshotArn": f"arn:aws:rds:{REGION}:{ACCOUNT}:snapshot:{name}",
+            "DbiResourceId": "db-ABCDEFGHIJKLMNOPQRSTUVWXYZ", "Status": status, "SnapshotType": kind,
+            "Encrypted": encrypted_, "OriginalSnapshotCreateTime": NOW}
+    if source:
+        snap["SourceDBSnapshotIdentifier"] = source
+    return {"DBSnapshots": [snap]}
+
+
+def _stub(monkeypatch, *describes: tuple[str, dict]) -> Stubber:
+    """Queue DescribeDBSnapshots answers; any other call (a delete or copy) fails the test."""
+    client = boto3.client("rds", region_name=REGION)
+    stub = Stubber(client)
+    for name, response in describes:
+        stub.add_response("describe_db_snapshots", response, {"DBSnapshotIdentifier": name})
+    stub.activate()
+    monkeypatch.setattr(script.boto3, "client", lambda *a, **k: client)
+    return stub
+
+
+SOURCE_ARN = f"arn:aws:rds:{REGION}:{ACCOUNT}:snapshot:src"
+
+
+def test_source_is_kept_while_the_copy_is_still_being_made(monkeypatch):
+    stub = _stub(monkeypatch, ("src", _snap("src", encrypted_=False)),
+                 ("dst", _snap("dst", encrypted_=True, status="creating", source=SOURCE_ARN)))
+    with pytest.raises(RemediationError, match="copy dst is creating; src was NOT deleted"):
+        delete_unencrypted_source(event("src", "dst"), None)
+    stub.assert_no_pending_responses()
+
+
+def test_source_is_kept_when_the_target_is_a_copy_of_another_snapshot(monkeypatch):
+    other = f"arn:aws:rds:{REGION}:{ACCOUNT}:snapshot:older"
+    _stub(monkeypatch, ("src", _snap("src", encrypted_=False)),
+          ("dst", _snap("dst", encrypted_=True, source=other)))
+    with pytest.raises(RemediationError, match="is a copy of .*older, not of the source; src was NOT deleted"):
+        delete_unencrypted_source(event("src", "dst"), None)
+
+
+def test_source_is_kept_when_the_target_is_not_encrypted(monkeypatch):
+    _stub(monkeypatch, ("src", _snap("src", encrypted_=False)),
+          ("dst", _snap("dst", encrypted_=False, source=SOURCE_ARN)))
+    with pytest.raises(RemediationError, match="exists and is not encrypted; src was NOT deleted"):
+        delete_unencrypted_source(event("src", "dst"), None)
+
+
+def test_automated_snapshot_is_refused_before_anything_is_copied(monkeypatch):
+    automated = "rds:db1-2024-01-01"
+    stub = _stub(monkeypatch, (automated, _snap(automated, encrypted_=False, kind="automated")))
+    stub.add_client_error("describe_db_snapshots", "DBSnapshotNotFound",
+                          expected_params={"DBSnapshotIdentifier": "dst"})
+    with pytest.raises(RemediationError, match="is an automated DB snapshot; only manual snapshots can be deleted"):
+        start_encrypted_copy(event("rds:db1-2024-01-01", "dst"), None)
+    stub.assert_no_pending_responses()
+
+
+# --- document --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind, source", [
+    ("snapshot", "snap"), ("cluster-snapshot", "csnap"), ("dbclustersnapshot", "csnap"),
+])
+def test_document_replaces_the_source_with_an_encrypted_copy(run_runbook, rds_doc, kind, source):
+    api_kind = "snapshot" if kind == "snapshot" else "cluster-snapshot"
+    bystander_before = snapshot(rds_doc, api_kind, f"{source}-bystander")
+
+    execution = run_runbook(DOC, SourceDBSnapshotIdentifier=source, TargetDBSnapshotIdentifier=f"{source}-encrypted",
+                            DBSnapshotType=kind)
+
+    assert execution["AutomationExecutionStatus"] == "Success", execution.get("FailureMessage")
+    assert snapshot(rds_doc, api_kind, source) is None
+    assert encrypted(snapshot(rds_doc, api_kind, f"{source}-encrypted"))
+    assert snapshot(rds_doc, api_kind, f"{source}-bystander") == bystander_before
+    assert output(execution, "VerifyCopyAndDeleteSource.Output")["Deleted"] == source
+
+
+def test_document_second_run_changes_nothing(run_runbook, rds_doc):
+    params = {"SourceDBSnapshotIdentifier": "snap", "TargetDBSnapshotIdentifier": "snap-encrypted",
+              "DBSnapshotType": "snapshot"}
+    first = run_runbook(DOC, **params)
+    copy_after_first = snapshot(rds_doc, "snapshot", "snap-encrypted")
+    second = run_runbook(DOC, **params)
+    assert first["AutomationExecutionStatus"] == second["AutomationExecutionStatus"] == "Success"
+    assert snapshot(rds_doc, "snapshot", "snap-encrypted") == copy_after_first
+    assert "nothing changed" in output(second, "VerifyCopyAndDeleteSource.Output")["Message"]
+
+
+def test_document_existing_unencrypted_target_is_refused_and_the_source_kept(run_runbook, rds_doc):
+    rds_doc.create_db_snapshot(DBInstanceIdentifier="db1", DBSnapshotIdentifier="taken")
+    execution = run_runbook(DOC, SourceDBSnapshotIdentifier="snap", TargetDBSnapshotIdentifier="taken",
+                            DBSnapshotType="snapshot")
+    assert execution["AutomationExecutionStatus"] == "Failed"
+    assert "TargetDBSnapshotIdentifier taken exists and is not encrypted" in execution["FailureMessage"]
+    assert snapshot(rds_doc, "snapshot", "snap") is not None
+
+
+@pytest.mark.parametrize("source, kind", [("ghost", "snapshot"), ("snap", "cluster-snapshot")])
+def test_document_missing_or_wrong_type_source_fails_naming_it(run_runbook, rds_doc, source, kind):
+    execution = run_runbook(DOC, SourceDBSnapshotIdentifier=source, TargetDBSnapshotIdentifier="x-encrypted",
+                            DBSnapshotType=kind)
+    assert execution["AutomationExecutionStatus"] == "Failed"
+    assert f"SourceDBSnapshotIdentifier {source}: no such" in execution["FailureMessage"]
+    assert snapshot(rds_doc, "snapshot", "snap") is not None
+
+
+def test_document_missing_key_fails_naming_it_and_copies_nothing(run_runbook, rds_doc):
+    execution = run_runbook(DOC, SourceDBSnapshotIdentifier="snap", TargetDBSnapshotIdentifier="snap-encrypted",
+                            DBSnapshotType="snapshot", KmsKeyId="alias/missing")
+    assert execution["AutomationExecutionStatus"] == "Failed"
+    assert "KmsKeyId alias/missing: no such KMS key" in execution["FailureMessage"]
+    assert snapshot(rds_doc, "snapshot", "snap-encrypted") is None
+    assert snapshot(rds_doc, "snapshot", "snap") is not None
+
+
+@pytest.mark.parametrize("param, bad", [
+    ("SourceDBSnapshotIdentifier", "arn:aws:rds:us-east-1:111111111111:snapshot:snap"),
+    ("TargetDBSnapshotIdentifier", "rds:snap-encrypted"),
+    ("DBSnapshotType", "automated"),
+    ("KmsKeyId", "my-key"),
+])
+def test_document_malformed_input_is_rejected_naming_the_parameter(run_runbook, param, bad):
+    params = {"SourceDBSnapshotIdentifier": "snap", "TargetDBSnapshotIdentifier": "snap-encrypted",
+              "DBSnapshotType": "snapshot", param: bad}
+    with pytest.raises(ParameterValidationError, match=f"parameter '{param}'"):
+        run_runbook(DOC, **params)
