@@ -6,10 +6,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from moto import mock_aws
 
 from asr import solution
-from tests.conftest import ACCOUNT, REGION
+from tests.conftest import ACCOUNT, REGION, multi_account_moto
 
 NAMESPACE = "sim"
 
@@ -19,9 +18,9 @@ def role_arn(remediation: str, account: str = ACCOUNT, partition: str = "aws") -
 
 
 @pytest.fixture
-def aws() -> Iterator[None]:
-    """moto for every AWS API; tests create their resources inside it."""
-    with mock_aws():
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto for every AWS API, accounts kept apart; the caller acts in ACCOUNT."""
+    with multi_account_moto(monkeypatch):
         yield
 
 

@@ -7,12 +7,11 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from asr.simulator import AutomationRunner, DocumentRegistry, FakeClock
 from asr.simulator.aws import new_session
 from asr.simulator.execution import AutomationExecution
-from tests.conftest import ACCOUNT, OTHER_ACCOUNT, REGION
+from tests.conftest import ACCOUNT, OTHER_ACCOUNT, REGION, multi_account_moto
 
 OTHER_REGION = "us-west-2"
 ROLE_NAME = "AutomationRole"
@@ -25,21 +24,8 @@ def role_arn(account: str = ACCOUNT, name: str = ROLE_NAME) -> str:
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """moto where credentials decide the account, and the caller acts in ACCOUNT.
-
-    MOTO_ACCOUNT_ID (set by the shared conftest) would pin every request to one
-    account, so it is removed; the caller's credentials are those of a role in
-    ACCOUNT, which moto maps to that account.
-    """
-    monkeypatch.delenv("MOTO_ACCOUNT_ID", raising=False)
-    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
-    with mock_aws():
-        sts = boto3.Session().client("sts", region_name=REGION)
-        credentials = sts.assume_role(RoleArn=role_arn(ACCOUNT, "caller"), RoleSessionName="caller")["Credentials"]
-        monkeypatch.setenv("AWS_ACCESS_KEY_ID", credentials["AccessKeyId"])
-        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", credentials["SecretAccessKey"])
-        monkeypatch.setenv("AWS_SESSION_TOKEN", credentials["SessionToken"])
-        monkeypatch.setattr(boto3, "DEFAULT_SESSION", new_session())
+    """moto with real multi-account behaviour; the caller acts in ACCOUNT."""
+    with multi_account_moto(monkeypatch):
         yield
 
 
