@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import json
 
 import boto3
@@ -73,6 +75,23 @@ def test_script_gets_context_and_a_fresh_namespace(run_doc) -> None:
     assert execution.step("B").outputs["Count"] == 1
     assert execution.step("A").outputs["Account"] == ACCOUNT
     assert execution.step("A").outputs["Id"] == execution.automation_execution_id
+
+
+def test_script_runs_as_a_real_module_so_dataclasses_work(run_doc) -> None:
+    """SSM runs the script as a module; dataclasses with postponed annotations
+    look their module up in sys.modules while the class is created."""
+    source = (
+        "from __future__ import annotations\n"
+        "from dataclasses import dataclass\n"
+        "@dataclass\n"
+        "class Plan:\n"
+        "    name: str\n"
+        "def handler(events, context):\n"
+        "    return Plan('kept').name\n"
+    )
+    execution = run_doc(doc(script("S", source, outputs=[{"Name": "N", "Selector": "$.Payload"}])))
+    assert execution.step("S").outputs["N"] == "kept"
+    assert not any(name.startswith("ssm_script_") for name in sys.modules)
 
 
 def test_script_without_the_handler_or_with_a_syntax_error_fails(run_doc) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import types
 from typing import TYPE_CHECKING, Any
 
@@ -21,12 +22,19 @@ _PYTHON = re.compile(r"^python3\.\d+$")
 
 
 def _load(step: Step, script: str) -> types.ModuleType:
-    module = types.ModuleType(f"ssm_script_{step.name}")
+    """Run the script as a real module, as SSM does: registered in ``sys.modules``
+    while it executes, so ``dataclasses``, ``typing.get_type_hints`` and pickling,
+    which look the module up by name, work as they would in AWS."""
+    name = f"ssm_script_{step.name}"
+    module = types.ModuleType(name)
+    sys.modules[name] = module
     try:
         code = compile(script, f"<script of step {step.name}>", "exec")
         exec(code, module.__dict__)
     except Exception as exc:
         raise StepFailure(f"{type(exc).__name__} while loading the script: {exc}") from None
+    finally:
+        sys.modules.pop(name, None)
     return module
 
 
