@@ -1,8 +1,8 @@
 """The ``asr`` command: look at what the solution would do, offline.
 
-    asr runbooks                 list every remediation runbook and what it changes
-    asr explain ASR-<Name>       a runbook's parameters, steps and the IAM permissions of its role
-    asr controls [STANDARD]      the controls each playbook remediates
+asr runbooks                 list every remediation runbook and what it changes
+asr explain ASR-<Name>       a runbook's parameters, steps and the IAM permissions of its role
+asr controls [STANDARD]      the controls each playbook remediates
 """
 
 from __future__ import annotations
@@ -52,7 +52,9 @@ def cmd_runbooks(_args: argparse.Namespace, out: TextIO) -> None:
 def cmd_explain(args: argparse.Namespace, out: TextIO) -> None:
     name = _resolve_runbook(args.runbook)
     doc = documents.runbook_source(name)
-    out.write(f"{solution.remediation_document(name)}  (runs as role {solution.remediation_role(name, '<namespace>')})\n\n")
+    out.write(
+        f"{solution.remediation_document(name)}  (runs as role {solution.remediation_role(name, '<namespace>')})\n\n"
+    )
     out.write(doc.get("description", "").strip() + "\n\nParameters:\n")
     for pname, param in (doc.get("parameters") or {}).items():
         constraint = param.get("allowedPattern") or (
