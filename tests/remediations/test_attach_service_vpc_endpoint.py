@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import boto3
 import pytest
 
 from asr.simulator.errors import ParameterValidationError
@@ -15,14 +14,7 @@ EC2_SERVICE = f"com.amazonaws.{REGION}.ec2"
 MISSING_VPC = "vpc-0123456789abcdef0"
 
 
-@pytest.fixture(autouse=True)
-def _no_default_amis(monkeypatch):
-    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
-
-
-@pytest.fixture
-def ec2(aws):
-    return boto3.client("ec2", region_name=REGION)
+pytestmark = pytest.mark.usefixtures("no_default_amis")
 
 
 def _endpoints(ec2, vpc_id: str) -> list[dict]:

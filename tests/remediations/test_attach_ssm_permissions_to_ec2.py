@@ -42,11 +42,6 @@ def _moto_settings(monkeypatch):
 
 
 @pytest.fixture
-def ec2(aws):
-    return boto3.client("ec2", region_name=REGION)
-
-
-@pytest.fixture
 def iam(aws):
     return boto3.client("iam", region_name=REGION)
 

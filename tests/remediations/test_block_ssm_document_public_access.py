@@ -10,6 +10,7 @@ import pytest
 from asr.simulator.errors import ParameterValidationError
 from remediation_runbooks.scripts.block_ssm_document_public_access import RemediationError, block_public_access
 from tests.conftest import ACCOUNT, OTHER_ACCOUNT
+from tests.remediations.helpers.stubs import stub_every_boto3_client
 
 NAME = "BlockSSMDocumentPublicAccess"
 CONTENT = json.dumps(
@@ -56,24 +57,20 @@ def test_script_removes_public_sharing(ssm):
 def test_script_removes_only_the_public_share(monkeypatch):
     # moto keeps "all" and account shares mutually exclusive and clears every share when
     # "all" is removed; the exact request (remove "all" only) is proven with Stubber.
-    from botocore.stub import Stubber
-
-    client = boto3.client("ssm", region_name="us-east-1")
-    with Stubber(client) as stub:
-        stub.add_response(
-            "describe_document_permission",
-            {"AccountIds": ["all", OTHER_ACCOUNT]},
-            {"Name": "Target.Doc", "PermissionType": "Share"},
-        )
-        stub.add_response(
-            "modify_document_permission",
-            {},
-            {"Name": "Target.Doc", "PermissionType": "Share", "AccountIdsToRemove": ["all"]},
-        )
-        stub.add_response("describe_document_permission", {"AccountIds": [OTHER_ACCOUNT]})
-        monkeypatch.setattr(boto3, "client", lambda *_a, **_k: client)
-        out = block_public_access(_event(), None)
-        stub.assert_no_pending_responses()
+    stub = stub_every_boto3_client(monkeypatch, "ssm")
+    stub.add_response(
+        "describe_document_permission",
+        {"AccountIds": ["all", OTHER_ACCOUNT]},
+        {"Name": "Target.Doc", "PermissionType": "Share"},
+    )
+    stub.add_response(
+        "modify_document_permission",
+        {},
+        {"Name": "Target.Doc", "PermissionType": "Share", "AccountIdsToRemove": ["all"]},
+    )
+    stub.add_response("describe_document_permission", {"AccountIds": [OTHER_ACCOUNT]})
+    out = block_public_access(_event(), None)
+    stub.assert_no_pending_responses()
     assert out["SharedWithAfter"] == [OTHER_ACCOUNT]
 
 

@@ -10,8 +10,8 @@ import boto3
 import pytest
 
 from asr.simulator.errors import ParameterValidationError
-from tests.remediations.test_configure_auto_scaling_launch_config_to_require_imdsv2 import (
-    _output,
+from tests.remediations.helpers import step_output
+from tests.remediations.helpers.autoscaling import (
     group_lc,
     lc,
     make_group,
@@ -38,12 +38,12 @@ def test_document_swaps_then_changes_nothing(run_runbook):
     assert settings(clone, "AssociatePublicIpAddress") == original
     assert group_lc(autoscaling, "pub-a") == "pub-NoPublicIP" and lc(autoscaling, "pub") is None
     assert lc(autoscaling, "bystander") == bystander and group_lc(autoscaling, "other") == "bystander"
-    assert _output(first, "MoveAutoScalingGroups.Output")["MovedGroups"] == ["pub-a"]
+    assert step_output(first, "MoveAutoScalingGroups.Output")["MovedGroups"] == ["pub-a"]
 
     everything = autoscaling.describe_launch_configurations()["LaunchConfigurations"]
     second = run_runbook(DOC, LaunchConfigurationName="pub")
     assert second["AutomationExecutionStatus"] == "Success", second.get("FailureMessage")
-    assert _output(second, "CloneLaunchConfiguration.Output")["Status"] == "already-swapped"
+    assert step_output(second, "CloneLaunchConfiguration.Output")["Status"] == "already-swapped"
     assert autoscaling.describe_launch_configurations()["LaunchConfigurations"] == everything
 
 
@@ -52,7 +52,7 @@ def test_document_leaves_a_configuration_without_public_ip_alone(run_runbook):
     make_lc(autoscaling, "private")
     out = run_runbook(DOC, LaunchConfigurationName="private")
     assert out["AutomationExecutionStatus"] == "Success", out.get("FailureMessage")
-    assert _output(out, "CloneLaunchConfiguration.Output")["Status"] == "compliant"
+    assert step_output(out, "CloneLaunchConfiguration.Output")["Status"] == "compliant"
     assert lc(autoscaling, "private-NoPublicIP") is None
 
 

@@ -6,64 +6,16 @@ configuration remediations; the NoPublicIP document has its own document-level t
 
 from __future__ import annotations
 
-import json
-
 import boto3
 import pytest
 from moto import mock_aws
 
 from asr.simulator.errors import ParameterValidationError
 from remediation_runbooks.scripts import swap_launch_configuration as swap
+from tests.remediations.helpers import step_output
+from tests.remediations.helpers.autoscaling import group_lc, lc, make_group, make_lc, settings
 
 DOC = "ConfigureAutoScalingLaunchConfigToRequireIMDSv2"
-VOLATILE = {"LaunchConfigurationName", "LaunchConfigurationARN", "CreatedTime"}
-
-
-def _output(execution: dict, name: str) -> dict:
-    value = execution["Outputs"][name][0]
-    return json.loads(value) if isinstance(value, str) else value
-
-
-def make_lc(autoscaling, name: str, **extra) -> None:
-    autoscaling.create_launch_configuration(
-        LaunchConfigurationName=name,
-        ImageId="ami-12c6146b",
-        InstanceType="t3.micro",
-        KeyName="ops-key",
-        SecurityGroups=["sg-0123456789abcdef0"],
-        UserData="IyEvYmluL2Jhc2gKZWNobyBoaQ==",
-        IamInstanceProfile="app-profile",
-        InstanceMonitoring={"Enabled": True},
-        BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 20, "VolumeType": "gp3"}}],
-        **extra,
-    )
-
-
-def make_group(autoscaling, name: str, lc: str) -> None:
-    autoscaling.create_auto_scaling_group(
-        AutoScalingGroupName=name,
-        LaunchConfigurationName=lc,
-        MinSize=0,
-        MaxSize=2,
-        DesiredCapacity=0,
-        AvailabilityZones=["us-east-1a"],
-        Tags=[{"Key": "app", "Value": name, "PropagateAtLaunch": True}],
-    )
-
-
-def lc(autoscaling, name: str) -> dict | None:
-    found = autoscaling.describe_launch_configurations(LaunchConfigurationNames=[name])["LaunchConfigurations"]
-    return found[0] if found else None
-
-
-def settings(config: dict, *drop: str) -> dict:
-    return {k: v for k, v in config.items() if k not in VOLATILE | set(drop)}
-
-
-def group_lc(autoscaling, name: str) -> str:
-    return autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0][
-        "LaunchConfigurationName"
-    ]
 
 
 @pytest.fixture
@@ -147,12 +99,12 @@ def test_document_swaps_then_changes_nothing(run_runbook):
     assert group_lc(autoscaling, "web-a") == group_lc(autoscaling, "web-b") == "web-IMDSv2"
     assert lc(autoscaling, "web") is None
     assert lc(autoscaling, "bystander") == bystander and group_lc(autoscaling, "other") == "bystander"
-    assert _output(first, "DeleteOldLaunchConfiguration.Output")["Deleted"] == "web"
+    assert step_output(first, "DeleteOldLaunchConfiguration.Output")["Deleted"] == "web"
 
     everything = autoscaling.describe_launch_configurations()["LaunchConfigurations"]
     second = run_runbook(DOC, LaunchConfigurationName="web")
     assert second["AutomationExecutionStatus"] == "Success", second.get("FailureMessage")
-    assert _output(second, "CloneLaunchConfiguration.Output")["Status"] == "already-swapped"
+    assert step_output(second, "CloneLaunchConfiguration.Output")["Status"] == "already-swapped"
     assert autoscaling.describe_launch_configurations()["LaunchConfigurations"] == everything
 
 
@@ -161,7 +113,7 @@ def test_document_leaves_a_compliant_configuration_alone(run_runbook):
     make_lc(autoscaling, "good", MetadataOptions={"HttpTokens": "required"})
     out = run_runbook(DOC, LaunchConfigurationName="good")
     assert out["AutomationExecutionStatus"] == "Success", out.get("FailureMessage")
-    assert _output(out, "CloneLaunchConfiguration.Output")["Status"] == "compliant"
+    assert step_output(out, "CloneLaunchConfiguration.Output")["Status"] == "compliant"
     assert [
         c["LaunchConfigurationName"] for c in autoscaling.describe_launch_configurations()["LaunchConfigurations"]
     ] == ["good"]

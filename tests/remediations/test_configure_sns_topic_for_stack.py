@@ -10,22 +10,17 @@ which proves the update keeps the previous template and parameter values.
 from __future__ import annotations
 
 import datetime
-import json
 
 import boto3
 import pytest
-from botocore.stub import Stubber
 
 from asr.simulator.errors import ParameterValidationError
+from tests.remediations.helpers import step_output
+from tests.remediations.helpers.stubs import stubbed_boto3_client
 
 DOC = "ConfigureSNSTopicForStack"
 ARN = "arn:aws:cloudformation:us-east-1:111111111111:stack/target/0a1b2c3d-0000-1111-2222-333344445555"
 TOPIC = "arn:aws:sns:us-east-1:111111111111:SO0111-ASR-CloudFormationNotifications"
-
-
-def _output(execution: dict, name: str) -> dict:
-    value = execution["Outputs"][name][0]
-    return json.loads(value) if isinstance(value, str) else value
 
 
 def described(status: str = "CREATE_COMPLETE", notify: list | None = None) -> dict:
@@ -47,17 +42,8 @@ def described(status: str = "CREATE_COMPLETE", notify: list | None = None) -> di
 
 @pytest.fixture
 def cfn(aws, monkeypatch):
-    client = boto3.client("cloudformation", region_name="us-east-1")
-    stub = Stubber(client)
-    real = boto3.client
-
-    def fake(service, *args, **kwargs):
-        return client if service == "cloudformation" else real(service, *args, **kwargs)
-
-    monkeypatch.setattr(boto3, "client", fake)
-    with stub:
+    with stubbed_boto3_client(monkeypatch, "cloudformation") as stub:
         yield stub
-    stub.assert_no_pending_responses()
 
 
 def topics() -> list[str]:
@@ -81,13 +67,13 @@ def test_document_adds_the_topic_then_changes_nothing(run_runbook, cfn):
     cfn.add_response("describe_stacks", described("UPDATE_COMPLETE", [TOPIC]), {"StackName": ARN})
     first = run_runbook(DOC, StackArn=ARN)
     assert first["AutomationExecutionStatus"] == "Success", first.get("FailureMessage")
-    assert _output(first, "ConfigureSNSTopic.Output")["TopicArn"] == TOPIC
+    assert step_output(first, "ConfigureSNSTopic.Output")["TopicArn"] == TOPIC
     assert sorted(topics()) == sorted([TOPIC, "arn:aws:sns:us-east-1:111111111111:bystander"])
 
     cfn.add_response("describe_stacks", described("UPDATE_COMPLETE", [TOPIC]), {"StackName": ARN})
     second = run_runbook(DOC, StackArn=ARN, TopicName="another")
     assert second["AutomationExecutionStatus"] == "Success"
-    assert "nothing changed" in _output(second, "ConfigureSNSTopic.Output")["Message"]
+    assert "nothing changed" in step_output(second, "ConfigureSNSTopic.Output")["Message"]
     assert len(topics()) == 2
 
 

@@ -13,6 +13,7 @@ from remediation_runbooks.scripts.create_access_logging_bucket import (
     create_access_logging_bucket,
 )
 from tests.conftest import ACCOUNT
+from tests.remediations.helpers.stubs import stub_every_boto3_client
 
 NAME = "CreateAccessLoggingBucket"
 BUCKET = f"so0111-cloudtrailaccesslogs-{ACCOUNT}-us-east-1"
@@ -109,41 +110,33 @@ def test_script_refuses_a_bucket_of_that_name_in_another_region(s3):
 def test_script_refuses_a_name_owned_by_another_account(monkeypatch):
     # moto ignores ExpectedBucketOwner (HeadBucket answers 200 for another account's
     # bucket), so this is proven with Stubber: real S3 answers 403 and nothing is called after.
-    from botocore.stub import Stubber
-
-    client = boto3.client("s3", region_name="us-east-1")
-    with Stubber(client) as stub:
-        stub.add_client_error(
-            "head_bucket",
-            service_error_code="403",
-            http_status_code=403,
-            expected_params={"Bucket": "so0111-taken", "ExpectedBucketOwner": ACCOUNT},
-        )
-        monkeypatch.setattr(boto3, "client", lambda *_a, **_k: client)
-        with pytest.raises(
-            RemediationError, match=f"BucketName so0111-taken: the bucket exists but is not owned by account {ACCOUNT}"
-        ):
-            create_access_logging_bucket(_event("so0111-taken"), None)
-        stub.assert_no_pending_responses()
+    stub = stub_every_boto3_client(monkeypatch, "s3")
+    stub.add_client_error(
+        "head_bucket",
+        service_error_code="403",
+        http_status_code=403,
+        expected_params={"Bucket": "so0111-taken", "ExpectedBucketOwner": ACCOUNT},
+    )
+    with pytest.raises(
+        RemediationError, match=f"BucketName so0111-taken: the bucket exists but is not owned by account {ACCOUNT}"
+    ):
+        create_access_logging_bucket(_event("so0111-taken"), None)
+    stub.assert_no_pending_responses()
 
 
 def test_script_refuses_a_name_taken_in_another_account_at_create(monkeypatch):
     # Real S3: HeadBucket may say 404 to a stranger while CreateBucket says BucketAlreadyExists.
-    from botocore.stub import Stubber
-
-    client = boto3.client("s3", region_name="us-east-1")
-    with Stubber(client) as stub:
-        stub.add_client_error("head_bucket", service_error_code="404", http_status_code=404)
-        stub.add_client_error(
-            "create_bucket",
-            service_error_code="BucketAlreadyExists",
-            http_status_code=409,
-            expected_params={"Bucket": "so0111-taken", "ObjectOwnership": "ObjectWriter"},
-        )
-        monkeypatch.setattr(boto3, "client", lambda *_a, **_k: client)
-        with pytest.raises(RemediationError, match="BucketName so0111-taken: the name is taken by another account"):
-            create_access_logging_bucket(_event("so0111-taken"), None)
-        stub.assert_no_pending_responses()
+    stub = stub_every_boto3_client(monkeypatch, "s3")
+    stub.add_client_error("head_bucket", service_error_code="404", http_status_code=404)
+    stub.add_client_error(
+        "create_bucket",
+        service_error_code="BucketAlreadyExists",
+        http_status_code=409,
+        expected_params={"Bucket": "so0111-taken", "ObjectOwnership": "ObjectWriter"},
+    )
+    with pytest.raises(RemediationError, match="BucketName so0111-taken: the name is taken by another account"):
+        create_access_logging_bucket(_event("so0111-taken"), None)
+    stub.assert_no_pending_responses()
 
 
 # --- document ----------------------------------------------------------------------

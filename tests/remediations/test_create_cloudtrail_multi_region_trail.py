@@ -8,19 +8,15 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
-from moto import mock_aws
 
 from asr import solution
 from asr.simulator.errors import ParameterValidationError
 from remediation_runbooks.scripts import create_cloudtrail_multi_region_trail as script
 from tests.conftest import ACCOUNT, REGION
+from tests.remediations.helpers import new_kms_key
 
 DOC = "CreateCloudTrailMultiRegionTrail"
 LOG_BUCKET, TRAIL_BUCKET = script.bucket_names(ACCOUNT, REGION)
-
-
-def new_key() -> str:
-    return boto3.client("kms", region_name=REGION).create_key()["KeyMetadata"]["Arn"]
 
 
 def trails() -> dict[str, dict]:
@@ -35,12 +31,6 @@ def policy(bucket: str) -> dict:
     return json.loads(boto3.client("s3").get_bucket_policy(Bucket=bucket)["Policy"])
 
 
-@pytest.fixture
-def aws_only():
-    with mock_aws():
-        yield
-
-
 def run_script(key: str) -> tuple[dict, dict]:
     buckets = script.create_buckets({"AWSPartition": "aws", "KMSKeyArn": key}, None)
     trail = script.create_trail({"KMSKeyArn": key, "TrailBucket": buckets["TrailBucket"]}, None)
@@ -51,7 +41,7 @@ def run_script(key: str) -> tuple[dict, dict]:
 
 
 def test_creates_hardened_buckets_and_a_logging_multi_region_trail(aws_only):
-    key = new_key()
+    key = new_kms_key()
     buckets, out = run_script(key)
     s3 = boto3.client("s3")
     for bucket in (LOG_BUCKET, TRAIL_BUCKET):
@@ -76,16 +66,16 @@ def test_existing_bucket_policy_is_kept(aws_only):
             "Resource": f"arn:aws:s3:::{TRAIL_BUCKET}"}
     own = {"Version": "2012-10-17", "Statement": [mine]}
     s3.put_bucket_policy(Bucket=TRAIL_BUCKET, Policy=json.dumps(own))
-    buckets, _ = run_script(new_key())
+    buckets, _ = run_script(new_kms_key())
     assert policy(TRAIL_BUCKET) == own
     assert buckets["BucketsCreated"] == LOG_BUCKET
 
 
 def test_stopped_trail_is_restarted_not_recreated(aws_only):
-    key = new_key()
+    key = new_kms_key()
     run_script(key)
     boto3.client("cloudtrail").stop_logging(Name=script.TRAIL_NAME)
-    _, out = run_script(new_key())
+    _, out = run_script(new_kms_key())
     assert is_logging(script.TRAIL_NAME) and out["Message"] == "logging started."
     assert trails()[script.TRAIL_NAME]["KmsKeyId"] == key
 
@@ -104,7 +94,7 @@ def test_bucket_owned_by_another_account_is_refused(monkeypatch):
 
 def test_partition_mismatch_names_the_input(aws_only):
     with pytest.raises(script.RemediationError, match="AWSPartition aws-cn: this account is in partition aws"):
-        script.create_buckets({"AWSPartition": "aws-cn", "KMSKeyArn": new_key()}, None)
+        script.create_buckets({"AWSPartition": "aws-cn", "KMSKeyArn": new_kms_key()}, None)
 
 
 # --- document ------------------------------------------------------------------
@@ -112,7 +102,7 @@ def test_partition_mismatch_names_the_input(aws_only):
 
 @pytest.fixture
 def account(run_runbook):
-    key = new_key()
+    key = new_kms_key()
     boto3.client("ssm", region_name=REGION).put_parameter(
         Name=solution.SSM_CMK_REMEDIATION_ARN, Value=key, Type="String")
     s3 = boto3.client("s3", region_name=REGION)

@@ -6,7 +6,6 @@ import json
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from remediation_runbooks.scripts.create_iam_support_role import (
     ROLE_NAME,
@@ -36,12 +35,6 @@ def make_role(name: str, trusted: str) -> None:
 def _aws_managed_policies(monkeypatch):
     """moto knows AWS managed policies such as AWSSupportAccess only when asked to load them."""
     monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
-
-
-@pytest.fixture
-def aws_only():
-    with mock_aws():
-        yield
 
 
 # --- script --------------------------------------------------------------------

@@ -16,6 +16,7 @@ from remediation_runbooks.scripts.create_log_metric_filter_and_alarm import (
     create_log_metric_filter_and_alarm,
 )
 from tests.conftest import ACCOUNT, REGION
+from tests.remediations.helpers import new_kms_key
 
 DOC = "CreateLogMetricFilterAndAlarm"
 TOPIC = "SO0111-ASR-LocalAlarmNotification"
@@ -109,7 +110,7 @@ def setup_account() -> str:
         logGroupName=LOG_GROUP, filterName="team-filter", filterPattern="ERROR",
         metricTransformations=[{"metricName": "Errors", "metricNamespace": "Team", "metricValue": "1"}],
     )
-    return boto3.client("kms", region_name=REGION).create_key()["KeyMetadata"]["Arn"]
+    return new_kms_key()
 
 
 def filters() -> dict[str, str]:

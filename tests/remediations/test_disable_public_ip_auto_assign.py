@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import boto3
 import pytest
 
 from asr.simulator.errors import ParameterValidationError
@@ -14,14 +13,7 @@ OUTPUT = f"{NAME}.Output"
 MISSING = f"arn:aws:ec2:{REGION}:{ACCOUNT}:subnet/subnet-0123456789abcdef0"
 
 
-@pytest.fixture(autouse=True)
-def _no_default_amis(monkeypatch):
-    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
-
-
-@pytest.fixture
-def ec2(aws):
-    return boto3.client("ec2", region_name=REGION)
+pytestmark = pytest.mark.usefixtures("no_default_amis")
 
 
 def _arn(subnet_id: str, region: str = REGION) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import boto3
 import pytest
 
 from asr.simulator.errors import ParameterValidationError
@@ -10,21 +9,13 @@ from remediation_runbooks.scripts.disable_tgw_auto_accept_shared_attachments imp
     RemediationError,
     disable_tgw_auto_accept_shared_attachments,
 )
-from tests.conftest import REGION
 
 NAME = "DisableTGWAutoAcceptSharedAttachments"
 OUTPUT = f"{NAME}.Output"
 MISSING = "tgw-0123456789abcdef0"
 
 
-@pytest.fixture(autouse=True)
-def _no_default_amis(monkeypatch):
-    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
-
-
-@pytest.fixture
-def ec2(aws):
-    return boto3.client("ec2", region_name=REGION)
+pytestmark = pytest.mark.usefixtures("no_default_amis")
 
 
 def _tgw(ec2, tgw_id: str) -> dict:

@@ -2,55 +2,25 @@
 
 from __future__ import annotations
 
-import json
-
-import boto3
 import pytest
 
 from asr.simulator.errors import ParameterValidationError
+from tests.remediations.helpers import step_output
+from tests.remediations.helpers.apigateway import make_rest_stage, stage
 
 DOC = "EnableAPIGatewayCacheDataEncryption"
 
 
-def _output(execution: dict, name: str) -> dict:
-    value = execution["Outputs"][name][0]
-    return json.loads(value) if isinstance(value, str) else value
-
-
 def rest_stage(name: str) -> tuple[str, str]:
-    apigw = boto3.client("apigateway")
-    api = apigw.create_rest_api(name=name)["id"]
-    root = apigw.get_resources(restApiId=api)["items"][0]["id"]
-    apigw.put_method(restApiId=api, resourceId=root, httpMethod="GET", authorizationType="NONE")
-    apigw.put_integration(restApiId=api, resourceId=root, httpMethod="GET", type="MOCK")
-    deployment = apigw.create_deployment(restApiId=api)["id"]
-    apigw.create_stage(
-        restApiId=api,
-        stageName="prod",
-        deploymentId=deployment,
-        cacheClusterEnabled=True,
-        cacheClusterSize="0.5",
-        variables={"color": "blue"},
-    )
-    apigw.update_stage(
-        restApiId=api,
-        stageName="prod",
-        patchOperations=[
-            {"op": "replace", "path": "/*/*/caching/enabled", "value": "true"},
-            {"op": "replace", "path": "/*/*/caching/dataEncrypted", "value": "false"},
-            {"op": "replace", "path": "/~1/GET/caching/enabled", "value": "true"},
-            {"op": "replace", "path": "/~1/GET/caching/dataEncrypted", "value": "false"},
-            {"op": "replace", "path": "/~1/GET/caching/ttlInSeconds", "value": "60"},
-        ],
-    )
+    """A REST API stage with an unencrypted cache on every method and a GET override with a TTL."""
+    api = make_rest_stage(name, ("GET",), [
+        {"op": "replace", "path": "/*/*/caching/enabled", "value": "true"},
+        {"op": "replace", "path": "/*/*/caching/dataEncrypted", "value": "false"},
+        {"op": "replace", "path": "/~1/GET/caching/enabled", "value": "true"},
+        {"op": "replace", "path": "/~1/GET/caching/dataEncrypted", "value": "false"},
+        {"op": "replace", "path": "/~1/GET/caching/ttlInSeconds", "value": "60"},
+    ], cacheClusterEnabled=True, cacheClusterSize="0.5")
     return api, f"arn:aws:apigateway:us-east-1::/restapis/{api}/stages/prod"
-
-
-def stage(api: str) -> dict:
-    out = boto3.client("apigateway").get_stage(restApiId=api, stageName="prod")
-    out.pop("ResponseMetadata", None)
-    out.pop("lastUpdatedDate", None)
-    return out
 
 
 def test_document_encrypts_every_method_then_changes_nothing(run_runbook):
@@ -65,11 +35,11 @@ def test_document_encrypts_every_method_then_changes_nothing(run_runbook):
     assert after == {**before, "methodSettings": expected}
     assert after["methodSettings"]["~1/GET"]["cacheTtlInSeconds"] == 60
     assert stage(other) == bystander
-    assert _output(first, "EnableCacheEncryption.Output")["EncryptedMethodSettings"] == ["*/*", "~1/GET"]
+    assert step_output(first, "EnableCacheEncryption.Output")["EncryptedMethodSettings"] == ["*/*", "~1/GET"]
 
     second = run_runbook(DOC, APIGatewayStageArn=arn)
     assert second["AutomationExecutionStatus"] == "Success"
-    assert _output(second, "EnableCacheEncryption.Output")["EncryptedMethodSettings"] == []
+    assert step_output(second, "EnableCacheEncryption.Output")["EncryptedMethodSettings"] == []
     assert stage(api) == after
 
 

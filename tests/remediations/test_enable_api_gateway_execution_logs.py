@@ -8,8 +8,6 @@ apigatewayv2 call not expected below fails the run, which proves what is (not) s
 
 from __future__ import annotations
 
-import json
-
 import boto3
 import pytest
 from botocore.stub import Stubber
@@ -21,16 +19,14 @@ from remediation_runbooks.scripts.enable_api_gateway_execution_logs import (
     rest_settings_to_change,
     websocket_settings_to_change,
 )
+from tests.remediations.helpers import step_output
+from tests.remediations.helpers.apigateway import make_rest_stage, stage
+from tests.remediations.helpers.stubs import stubbed_boto3_client
 
 DOC = "EnableAPIGatewayExecutionLogs"
 LOGS_ROLE = "arn:aws:iam::111111111111:role/apigateway-cloudwatch-logs"
 WS_API = "a1b2c3d4e5"
 WS_SUFFIX = f"/apis/{WS_API}/stages/prod"
-
-
-def _output(execution: dict, name: str) -> dict:
-    value = execution["Outputs"][name][0]
-    return json.loads(value) if isinstance(value, str) else value
 
 
 def set_logs_role() -> None:
@@ -73,34 +69,15 @@ def test_parse_suffix_names_the_input(suffix):
 
 def rest_stage(name: str) -> tuple[str, str]:
     """A REST API stage with caching/metrics/throttling set, a GET override at OFF and a POST override at INFO."""
-    apigw = boto3.client("apigateway")
-    api = apigw.create_rest_api(name=name)["id"]
-    root = apigw.get_resources(restApiId=api)["items"][0]["id"]
-    for method in ("GET", "POST"):
-        apigw.put_method(restApiId=api, resourceId=root, httpMethod=method, authorizationType="NONE")
-        apigw.put_integration(restApiId=api, resourceId=root, httpMethod=method, type="MOCK")
-    deployment = apigw.create_deployment(restApiId=api)["id"]
-    apigw.create_stage(restApiId=api, stageName="prod", deploymentId=deployment, variables={"color": "blue"})
-    apigw.update_stage(
-        restApiId=api,
-        stageName="prod",
-        patchOperations=[
-            {"op": "replace", "path": "/*/*/metrics/enabled", "value": "true"},
-            {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "50"},
-            {"op": "replace", "path": "/~1/GET/logging/loglevel", "value": "OFF"},
-            {"op": "replace", "path": "/~1/GET/caching/ttlInSeconds", "value": "60"},
-            {"op": "replace", "path": "/~1/POST/logging/loglevel", "value": "INFO"},
-            {"op": "replace", "path": "/~1/POST/logging/dataTrace", "value": "false"},
-        ],
-    )
+    api = make_rest_stage(name, ("GET", "POST"), [
+        {"op": "replace", "path": "/*/*/metrics/enabled", "value": "true"},
+        {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "50"},
+        {"op": "replace", "path": "/~1/GET/logging/loglevel", "value": "OFF"},
+        {"op": "replace", "path": "/~1/GET/caching/ttlInSeconds", "value": "60"},
+        {"op": "replace", "path": "/~1/POST/logging/loglevel", "value": "INFO"},
+        {"op": "replace", "path": "/~1/POST/logging/dataTrace", "value": "false"},
+    ])
     return api, f"/restapis/{api}/stages/prod"
-
-
-def stage(api: str) -> dict:
-    out = boto3.client("apigateway").get_stage(restApiId=api, stageName="prod")
-    out.pop("ResponseMetadata", None)
-    out.pop("lastUpdatedDate", None)
-    return out
 
 
 def levels(api: str) -> dict[str, str]:
@@ -122,13 +99,13 @@ def test_document_sets_info_on_every_rest_method_setting_then_changes_nothing(ru
     assert after["methodSettings"]["*/*"]["throttlingRateLimit"] == 50.0
     assert after["methodSettings"]["~1/GET"]["cacheTtlInSeconds"] == 60
     assert stage(other) == bystander
-    out = _output(first, "EnableExecutionLogs.Output")
+    out = step_output(first, "EnableExecutionLogs.Output")
     assert out["ApiType"] == "REST" and out["ChangedSettings"] == ["*/*", "~1/GET"]
 
     second = run_runbook(DOC, APIGatewayStageArnSuffix=suffix, LoggingLevel="INFO")
     assert second["AutomationExecutionStatus"] == "Success"
-    assert _output(second, "EnableExecutionLogs.Output")["ChangedSettings"] == []
-    assert "nothing changed" in _output(second, "EnableExecutionLogs.Output")["Message"]
+    assert step_output(second, "EnableExecutionLogs.Output")["ChangedSettings"] == []
+    assert "nothing changed" in step_output(second, "EnableExecutionLogs.Output")["Message"]
     assert stage(api) == after
 
 
@@ -138,7 +115,7 @@ def test_document_moves_every_rest_setting_to_error_when_asked(run_runbook):
     out = run_runbook(DOC, APIGatewayStageArnSuffix=suffix, LoggingLevel="ERROR")
     assert out["AutomationExecutionStatus"] == "Success", out.get("FailureMessage")
     assert levels(api) == {"*/*": "ERROR", "~1/GET": "ERROR", "~1/POST": "ERROR"}
-    assert _output(out, "EnableExecutionLogs.Output")["ChangedSettings"] == ["*/*", "~1/GET", "~1/POST"]
+    assert step_output(out, "EnableExecutionLogs.Output")["ChangedSettings"] == ["*/*", "~1/GET", "~1/POST"]
 
 
 def test_document_refuses_without_the_account_cloudwatch_logs_role(run_runbook):
@@ -190,17 +167,8 @@ def test_document_fails_on_a_missing_rest_stage(run_runbook):
 
 @pytest.fixture
 def v2(aws, monkeypatch):
-    client = boto3.client("apigatewayv2", region_name="us-east-1")
-    stub = Stubber(client)
-    real = boto3.client
-
-    def fake(service, *args, **kwargs):
-        return client if service == "apigatewayv2" else real(service, *args, **kwargs)
-
-    monkeypatch.setattr(boto3, "client", fake)
-    with stub:
+    with stubbed_boto3_client(monkeypatch, "apigatewayv2") as stub:
         yield stub
-    stub.assert_no_pending_responses()
 
 
 def ws_api(protocol: str = "WEBSOCKET") -> dict:
@@ -256,14 +224,14 @@ def test_document_sets_info_on_every_websocket_route_setting_then_changes_nothin
     expect_read(v2, "INFO", "INFO")
     first = run_runbook(DOC, APIGatewayStageArnSuffix=WS_SUFFIX, LoggingLevel="INFO")
     assert first["AutomationExecutionStatus"] == "Success", first.get("FailureMessage")
-    out = _output(first, "EnableExecutionLogs.Output")
+    out = step_output(first, "EnableExecutionLogs.Output")
     assert out["ApiType"] == "WebSocket" and out["ChangedSettings"] == ["DefaultRouteSettings", "$connect"]
 
     expect_read(v2, "INFO", "INFO")
     expect_read(v2, "INFO", "INFO")
     second = run_runbook(DOC, APIGatewayStageArnSuffix=WS_SUFFIX, LoggingLevel="INFO")
     assert second["AutomationExecutionStatus"] == "Success", second.get("FailureMessage")
-    assert _output(second, "EnableExecutionLogs.Output")["ChangedSettings"] == []
+    assert step_output(second, "EnableExecutionLogs.Output")["ChangedSettings"] == []
 
 
 def test_document_fails_when_the_websocket_stage_is_not_updated(run_runbook, v2):

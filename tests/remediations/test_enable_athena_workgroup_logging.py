@@ -10,9 +10,6 @@ assumes the role and runs the document as usual on moto.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import boto3
 import pytest
 from botocore.stub import Stubber
 
@@ -21,35 +18,8 @@ from remediation_runbooks.scripts.enable_athena_workgroup_logging import (
     RemediationError,
     enable_workgroup_logging,
 )
-from tests.conftest import REGION
 
 DOC = "EnableAthenaWorkGroupLogging"
-
-
-@pytest.fixture
-def stub_client(monkeypatch) -> Iterator:
-    """``stub_client(service)`` -> Stubber; every ``Session.client(service)`` then returns its client."""
-    stubbers: list[Stubber] = []
-    clients: dict[str, object] = {}
-    real = boto3.session.Session.client
-
-    def client(self, service_name, *args, **kwargs):
-        if service_name in clients:
-            return clients[service_name]
-        return real(self, service_name, *args, **kwargs)
-
-    monkeypatch.setattr(boto3.session.Session, "client", client)
-
-    def make(service: str) -> Stubber:
-        clients[service] = real(boto3.session.Session(region_name=REGION), service, region_name=REGION)
-        stubber = Stubber(clients[service])
-        stubber.activate()
-        stubbers.append(stubber)
-        return stubber
-
-    yield make
-    for stubber in stubbers:
-        stubber.deactivate()
 
 
 def workgroup(name: str, publishing: bool) -> dict:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import boto3
 import pytest
 from moto import mock_aws
@@ -13,13 +11,9 @@ from remediation_runbooks.scripts.enable_auto_scaling_group_elb_health_check imp
     RemediationError,
     enable_elb_health_check,
 )
+from tests.remediations.helpers import step_output
 
 DOC = "EnableAutoScalingGroupELBHealthCheck"
-
-
-def _output(execution: dict, name: str) -> dict:
-    value = execution["Outputs"][name][0]
-    return json.loads(value) if isinstance(value, str) else value
 
 
 def _setup(autoscaling, elb) -> None:
@@ -103,11 +97,11 @@ def test_document_remediates_then_changes_nothing(run_runbook):
     after = _group(autoscaling, "web")
     assert after == {**before, "HealthCheckType": "ELB", "HealthCheckGracePeriod": 300}
     assert _group(autoscaling, "bystander") == bystander
-    assert _output(first, "EnableELBHealthCheck.Output")["HealthCheckTypeAfter"] == "ELB"
+    assert step_output(first, "EnableELBHealthCheck.Output")["HealthCheckTypeAfter"] == "ELB"
 
     second = run_runbook(DOC, AutoScalingGroupName="web", HealthCheckGracePeriod=600)
     assert second["AutomationExecutionStatus"] == "Success"
-    assert "nothing changed" in _output(second, "EnableELBHealthCheck.Output")["Message"]
+    assert "nothing changed" in step_output(second, "EnableELBHealthCheck.Output")["Message"]
     assert _group(autoscaling, "web") == after
 
 

@@ -6,68 +6,20 @@ no-Docker stub (``use_docker: False``), so RotateSecret calls a real (stubbed) f
 
 from __future__ import annotations
 
-import io
-import zipfile
-
-import boto3
 import pytest
-from moto import mock_aws
-from moto.core.config import default_user_config
 
 from asr.simulator.errors import ParameterValidationError
 from remediation_runbooks.scripts.secret_rotation import RemediationError, enable_auto_rotation
 from tests.conftest import ACCOUNT, REGION
+from tests.remediations.helpers.secretsmanager import rotation, rotation_function, secret_with_function
 
 DOC = "EnableAutoSecretRotation"
 
-
-@pytest.fixture
-def lambda_without_docker(monkeypatch):
-    monkeypatch.setitem(default_user_config["lambda"], "use_docker", False)
-
-
-def rotation_function() -> str:
-    """A rotation Lambda function in moto; its ARN."""
-    iam = boto3.client("iam", region_name=REGION)
-    role = iam.create_role(RoleName="rotator", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    code = io.BytesIO()
-    with zipfile.ZipFile(code, "w") as archive:
-        archive.writestr("index.py", "def handler(event, context):\n    return None\n")
-    return boto3.client("lambda", region_name=REGION).create_function(
-        FunctionName="rotator", Runtime="python3.11", Role=role, Handler="index.handler",
-        Code={"ZipFile": code.getvalue()},
-    )["FunctionArn"]
-
-
-def secret_with_function(sm, name: str, function: str, enabled: bool = False, days: int = 30) -> str:
-    """A secret whose rotation function is configured; rotation off unless ``enabled``."""
-    arn = sm.create_secret(Name=name, SecretString="s3cr3t", Tags=[{"Key": "team", "Value": "sec"}])["ARN"]
-    sm.rotate_secret(SecretId=arn, RotationLambdaARN=function,
-                     RotationRules={"AutomaticallyAfterDays": days}, RotateImmediately=False)
-    if not enabled:
-        sm.cancel_rotate_secret(SecretId=arn)
-    return arn
-
-
-def rotation(sm, arn: str) -> tuple[bool, int | None, str | None]:
-    secret = sm.describe_secret(SecretId=arn)
-    return (secret.get("RotationEnabled", False), (secret.get("RotationRules") or {}).get("AutomaticallyAfterDays"),
-            secret.get("RotationLambdaARN"))
+pytestmark = pytest.mark.usefixtures("lambda_without_docker")
 
 
 def value(sm, arn: str) -> str:
     return sm.get_secret_value(SecretId=arn)["SecretString"]
-
-
-@pytest.fixture
-def sm(lambda_without_docker):
-    with mock_aws():
-        yield boto3.client("secretsmanager", region_name=REGION)
-
-
-@pytest.fixture
-def sm_doc(lambda_without_docker, run_runbook):
-    return boto3.client("secretsmanager", region_name=REGION)
 
 
 # --- script --------------------------------------------------------------------

@@ -2,62 +2,29 @@
 
 from __future__ import annotations
 
-import json
-
-import boto3
 import pytest
-from moto import mock_aws
 
 from asr.simulator.errors import ParameterValidationError
 from remediation_runbooks.scripts.enable_automatic_snapshots_on_redshift_cluster import (
     RemediationError,
     enable_automatic_snapshots,
 )
-from tests.conftest import REGION
+from tests.remediations.helpers import output
+from tests.remediations.helpers.redshift import MALFORMED_CLUSTER_IDENTIFIERS, cluster_state, make_cluster
 
 DOC = "EnableAutomaticSnapshotsOnRedshiftCluster"
 
 
-def make_cluster(redshift, name: str, **extra) -> str:
-    redshift.create_cluster(ClusterIdentifier=name, NodeType="dc2.large", MasterUsername="admin1",
-                            MasterUserPassword="Password123", **extra)
-    return name
-
-
-def state(redshift, name: str) -> dict:
-    cluster = redshift.describe_clusters(ClusterIdentifier=name)["Clusters"][0]
-    keys = ("PubliclyAccessible", "AutomatedSnapshotRetentionPeriod", "AllowVersionUpgrade", "NodeType",
-            "Encrypted", "NumberOfNodes", "PreferredMaintenanceWindow")
-    return {k: cluster.get(k) for k in keys}
-
-
-def output(execution: dict, name: str) -> dict:
-    return json.loads(execution["Outputs"][name][0])
-
-
-@pytest.fixture
-def redshift():
-    with mock_aws():
-        yield boto3.client("redshift", region_name=REGION)
-
-
-@pytest.fixture
-def redshift_doc(run_runbook):
-    return boto3.client("redshift", region_name=REGION)
-
-
 def test_document_missing_cluster_fails_naming_it(run_runbook, redshift_doc):
     make_cluster(redshift_doc, "ghost2", AutomatedSnapshotRetentionPeriod=1)
-    bystander_before = state(redshift_doc, "ghost2")
+    bystander_before = cluster_state(redshift_doc, "ghost2")
     execution = run_runbook(DOC, ClusterIdentifier="ghost")
     assert execution["AutomationExecutionStatus"] == "Failed"
     assert "ghost" in execution["FailureMessage"]
-    assert state(redshift_doc, "ghost2") == bystander_before
+    assert cluster_state(redshift_doc, "ghost2") == bystander_before
 
 
-@pytest.mark.parametrize("bad", [
-    "Analytics", "analytics-", "a--b", "arn:aws:redshift:us-east-1:111111111111:cluster:analytics",
-])
+@pytest.mark.parametrize("bad", MALFORMED_CLUSTER_IDENTIFIERS)
 def test_document_malformed_identifier_is_rejected_by_the_pattern(run_runbook, bad):
     with pytest.raises(ParameterValidationError, match="parameter 'ClusterIdentifier'"):
         run_runbook(DOC, ClusterIdentifier=bad)
@@ -68,15 +35,15 @@ def test_script_raises_retention_of_the_named_cluster_only(redshift):
     make_cluster(redshift, "analytics", AutomatedSnapshotRetentionPeriod=1)
     make_cluster(redshift, "analytics2", AutomatedSnapshotRetentionPeriod=1)
     out = enable_automatic_snapshots({"ClusterIdentifier": "analytics", "MinRetentionPeriod": 7}, None)
-    assert state(redshift, "analytics")["AutomatedSnapshotRetentionPeriod"] == 7
-    assert state(redshift, "analytics2")["AutomatedSnapshotRetentionPeriod"] == 1
+    assert cluster_state(redshift, "analytics")["AutomatedSnapshotRetentionPeriod"] == 7
+    assert cluster_state(redshift, "analytics2")["AutomatedSnapshotRetentionPeriod"] == 1
     assert out["RetentionPeriodBefore"] == "1" and out["RetentionPeriodAfter"] == "7"
 
 
 def test_script_never_lowers_a_longer_retention(redshift):
     make_cluster(redshift, "keep", AutomatedSnapshotRetentionPeriod=30)
     out = enable_automatic_snapshots({"ClusterIdentifier": "keep", "MinRetentionPeriod": 7}, None)
-    assert state(redshift, "keep")["AutomatedSnapshotRetentionPeriod"] == 30
+    assert cluster_state(redshift, "keep")["AutomatedSnapshotRetentionPeriod"] == 30
     assert "nothing changed" in out["Message"]
 
 
@@ -89,24 +56,24 @@ def test_script_rejects_a_minimum_redshift_does_not_accept(redshift):
 def test_document_raises_retention_and_changes_nothing_else(run_runbook, redshift_doc):
     make_cluster(redshift_doc, "analytics", AutomatedSnapshotRetentionPeriod=1, PubliclyAccessible=True)
     make_cluster(redshift_doc, "analytics-bystander", AutomatedSnapshotRetentionPeriod=1)
-    before = state(redshift_doc, "analytics")
+    before = cluster_state(redshift_doc, "analytics")
 
     execution = run_runbook(DOC, ClusterIdentifier="analytics")
 
     assert execution["AutomationExecutionStatus"] == "Success", execution.get("FailureMessage")
-    assert state(redshift_doc, "analytics") == {**before, "AutomatedSnapshotRetentionPeriod": 7}
-    assert state(redshift_doc, "analytics-bystander")["AutomatedSnapshotRetentionPeriod"] == 1
+    assert cluster_state(redshift_doc, "analytics") == {**before, "AutomatedSnapshotRetentionPeriod": 7}
+    assert cluster_state(redshift_doc, "analytics-bystander")["AutomatedSnapshotRetentionPeriod"] == 1
     assert output(execution, "VerifyAutomaticSnapshots.Output")["RetentionPeriod"] == "7"
 
 
 def test_document_second_run_changes_nothing(run_runbook, redshift_doc):
     make_cluster(redshift_doc, "twice", AutomatedSnapshotRetentionPeriod=1)
     first = run_runbook(DOC, ClusterIdentifier="twice", MinRetentionPeriod=14)
-    after_first = state(redshift_doc, "twice")
+    after_first = cluster_state(redshift_doc, "twice")
     second = run_runbook(DOC, ClusterIdentifier="twice", MinRetentionPeriod=14)
     assert first["AutomationExecutionStatus"] == second["AutomationExecutionStatus"] == "Success"
     assert after_first["AutomatedSnapshotRetentionPeriod"] == 14
-    assert state(redshift_doc, "twice") == after_first
+    assert cluster_state(redshift_doc, "twice") == after_first
     assert "nothing changed" in output(second, "EnableAutomaticSnapshots.Output")["Message"]
 
 

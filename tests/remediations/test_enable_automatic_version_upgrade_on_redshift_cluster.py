@@ -2,62 +2,29 @@
 
 from __future__ import annotations
 
-import json
-
-import boto3
 import pytest
-from moto import mock_aws
 
 from asr.simulator.errors import ParameterValidationError
 from remediation_runbooks.scripts.enable_automatic_version_upgrade_on_redshift_cluster import (
     RemediationError,
     set_version_upgrade,
 )
-from tests.conftest import REGION
+from tests.remediations.helpers import output
+from tests.remediations.helpers.redshift import MALFORMED_CLUSTER_IDENTIFIERS, cluster_state, make_cluster
 
 DOC = "EnableAutomaticVersionUpgradeOnRedshiftCluster"
 
 
-def make_cluster(redshift, name: str, **extra) -> str:
-    redshift.create_cluster(ClusterIdentifier=name, NodeType="dc2.large", MasterUsername="admin1",
-                            MasterUserPassword="Password123", **extra)
-    return name
-
-
-def state(redshift, name: str) -> dict:
-    cluster = redshift.describe_clusters(ClusterIdentifier=name)["Clusters"][0]
-    keys = ("PubliclyAccessible", "AutomatedSnapshotRetentionPeriod", "AllowVersionUpgrade", "NodeType",
-            "Encrypted", "NumberOfNodes", "PreferredMaintenanceWindow")
-    return {k: cluster.get(k) for k in keys}
-
-
-def output(execution: dict, name: str) -> dict:
-    return json.loads(execution["Outputs"][name][0])
-
-
-@pytest.fixture
-def redshift():
-    with mock_aws():
-        yield boto3.client("redshift", region_name=REGION)
-
-
-@pytest.fixture
-def redshift_doc(run_runbook):
-    return boto3.client("redshift", region_name=REGION)
-
-
 def test_document_missing_cluster_fails_naming_it(run_runbook, redshift_doc):
     make_cluster(redshift_doc, "ghost2", AllowVersionUpgrade=False)
-    bystander_before = state(redshift_doc, "ghost2")
+    bystander_before = cluster_state(redshift_doc, "ghost2")
     execution = run_runbook(DOC, ClusterIdentifier="ghost")
     assert execution["AutomationExecutionStatus"] == "Failed"
     assert "ghost" in execution["FailureMessage"]
-    assert state(redshift_doc, "ghost2") == bystander_before
+    assert cluster_state(redshift_doc, "ghost2") == bystander_before
 
 
-@pytest.mark.parametrize("bad", [
-    "Analytics", "analytics-", "a--b", "arn:aws:redshift:us-east-1:111111111111:cluster:analytics",
-])
+@pytest.mark.parametrize("bad", MALFORMED_CLUSTER_IDENTIFIERS)
 def test_document_malformed_identifier_is_rejected_by_the_pattern(run_runbook, bad):
     with pytest.raises(ParameterValidationError, match="parameter 'ClusterIdentifier'"):
         run_runbook(DOC, ClusterIdentifier=bad)
@@ -67,8 +34,8 @@ def test_script_allows_upgrades_on_the_named_cluster_only(redshift):
     make_cluster(redshift, "analytics", AllowVersionUpgrade=False)
     make_cluster(redshift, "analytics2", AllowVersionUpgrade=False)
     out = set_version_upgrade({"ClusterIdentifier": "analytics", "AllowVersionUpgrade": True}, None)
-    assert state(redshift, "analytics")["AllowVersionUpgrade"] is True
-    assert state(redshift, "analytics2")["AllowVersionUpgrade"] is False
+    assert cluster_state(redshift, "analytics")["AllowVersionUpgrade"] is True
+    assert cluster_state(redshift, "analytics2")["AllowVersionUpgrade"] is False
     assert out["AllowVersionUpgradeBefore"] == "false"
 
 
@@ -81,23 +48,23 @@ def test_document_allows_upgrades_and_changes_nothing_else(run_runbook, redshift
     make_cluster(redshift_doc, "analytics", AllowVersionUpgrade=False, PubliclyAccessible=True,
                  AutomatedSnapshotRetentionPeriod=3)
     make_cluster(redshift_doc, "analytics-bystander", AllowVersionUpgrade=False)
-    before = state(redshift_doc, "analytics")
+    before = cluster_state(redshift_doc, "analytics")
 
     execution = run_runbook(DOC, ClusterIdentifier="analytics")
 
     assert execution["AutomationExecutionStatus"] == "Success", execution.get("FailureMessage")
-    assert state(redshift_doc, "analytics") == {**before, "AllowVersionUpgrade": True}
-    assert state(redshift_doc, "analytics-bystander")["AllowVersionUpgrade"] is False
+    assert cluster_state(redshift_doc, "analytics") == {**before, "AllowVersionUpgrade": True}
+    assert cluster_state(redshift_doc, "analytics-bystander")["AllowVersionUpgrade"] is False
     assert output(execution, "VerifyVersionUpgrade.Output")["AllowVersionUpgrade"] == "true"
 
 
 def test_document_second_run_changes_nothing(run_runbook, redshift_doc):
     make_cluster(redshift_doc, "twice", AllowVersionUpgrade=False)
     first = run_runbook(DOC, ClusterIdentifier="twice")
-    after_first = state(redshift_doc, "twice")
+    after_first = cluster_state(redshift_doc, "twice")
     second = run_runbook(DOC, ClusterIdentifier="twice", AllowVersionUpgrade=True)
     assert first["AutomationExecutionStatus"] == second["AutomationExecutionStatus"] == "Success"
-    assert state(redshift_doc, "twice") == after_first
+    assert cluster_state(redshift_doc, "twice") == after_first
     assert "nothing changed" in output(second, "SetVersionUpgrade.Output")["Message"]
 
 

@@ -7,12 +7,12 @@ import json
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from asr import solution
 from asr.simulator.errors import ParameterValidationError
 from remediation_runbooks.scripts import enable_aws_config as script
 from tests.conftest import ACCOUNT, REGION
+from tests.remediations.helpers import new_kms_key
 
 DOC = "EnableAWSConfig"
 TOPIC = "SO0111-ASR-AWSConfigNotification"
@@ -39,10 +39,6 @@ def buckets() -> set[str]:
     return {b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"]}
 
 
-def new_key() -> str:
-    return boto3.client("kms", region_name=REGION).create_key()["KeyMetadata"]["Arn"]
-
-
 def existing_setup(recording_group: dict) -> None:
     """A customer's own recorder and channel (bucket + topic), recorder stopped."""
     boto3.client("s3").create_bucket(Bucket="team-config")
@@ -53,17 +49,11 @@ def existing_setup(recording_group: dict) -> None:
     config().put_delivery_channel(DeliveryChannel={"name": "team", "s3BucketName": "team-config", "snsTopicARN": topic})
 
 
-@pytest.fixture
-def aws_only():
-    with mock_aws():
-        yield
-
-
 # --- scripts -------------------------------------------------------------------
 
 
 def test_plan_changes_nothing_and_names_the_buckets(aws_only):
-    out = script.plan({"KMSKeyArn": new_key(), "AWSServiceRoleForConfig": script.DEFAULT_ROLE,
+    out = script.plan({"KMSKeyArn": new_kms_key(), "AWSServiceRoleForConfig": script.DEFAULT_ROLE,
                        "AccessLogBucketRoleName": "SO0111-CreateAccessLoggingBucket-sim"}, None)
     assert out == {
         "NeedsDeliveryChannel": True, "AccessLogBucket": ACCESS_LOG_BUCKET, "ConfigBucket": CONFIG_BUCKET,
@@ -73,7 +63,7 @@ def test_plan_changes_nothing_and_names_the_buckets(aws_only):
 
 
 def test_plan_refuses_a_missing_key_or_custom_role(aws_only):
-    base = {"KMSKeyArn": new_key(), "AWSServiceRoleForConfig": script.DEFAULT_ROLE, "AccessLogBucketRoleName": "r"}
+    base = {"KMSKeyArn": new_kms_key(), "AWSServiceRoleForConfig": script.DEFAULT_ROLE, "AccessLogBucketRoleName": "r"}
     missing = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555"
     with pytest.raises(script.RemediationError, match=f"KMSKeyArn {missing}: no such KMS key"):
         script.plan({**base, "KMSKeyArn": missing}, None)
@@ -112,7 +102,7 @@ def test_existing_recorder_keeps_its_name_and_role(aws_only):
 
 @pytest.fixture
 def account(run_runbook):
-    key = new_key()
+    key = new_kms_key()
     boto3.client("ssm", region_name=REGION).put_parameter(
         Name=solution.SSM_CMK_REMEDIATION_ARN, Value=key, Type="String")
     boto3.client("s3").create_bucket(Bucket="team-bucket")

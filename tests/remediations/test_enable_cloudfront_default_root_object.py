@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 import boto3
 import pytest
 
 from asr.simulator.errors import ParameterValidationError
+from tests.remediations.helpers import step_output
 
 DOC = "EnableCloudFrontDefaultRootObject"
-
-
-def _output(execution: dict, name: str) -> dict:
-    value = execution["Outputs"][name][0]
-    return json.loads(value) if isinstance(value, str) else value
 
 
 def distribution(ref: str, root: str = "") -> tuple[str, str]:
@@ -50,11 +44,11 @@ def test_document_sets_the_root_object_then_changes_nothing(run_runbook):
     assert first["AutomationExecutionStatus"] == "Success", first.get("FailureMessage")
     assert config(target) == {**before, "DefaultRootObject": "index.html"}
     assert config(bystander) == other
-    assert _output(first, "SetDefaultRootObject.Output")["DefaultRootObjectAfter"] == "index.html"
+    assert step_output(first, "SetDefaultRootObject.Output")["DefaultRootObjectAfter"] == "index.html"
 
     second = run_runbook(DOC, CloudFrontDistribution=arn, DefaultRootObject="home.html")
     assert second["AutomationExecutionStatus"] == "Success"
-    assert "nothing changed" in _output(second, "SetDefaultRootObject.Output")["Message"]
+    assert "nothing changed" in step_output(second, "SetDefaultRootObject.Output")["Message"]
     assert config(target)["DefaultRootObject"] == "index.html"
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from asr import solution
 from asr.simulator.errors import ParameterValidationError
 from remediation_runbooks.scripts.enable_cloudtrail_encryption import RemediationError, enable_cloudtrail_encryption
 from tests.conftest import REGION
+from tests.remediations.helpers import new_kms_key
 
 DOC = "EnableCloudTrailEncryption"
 
@@ -26,16 +26,6 @@ def kms_of(trail_arn: str) -> str | None:
     return boto3.client("cloudtrail", region_name=REGION).get_trail(Name=trail_arn)["Trail"].get("KmsKeyId")
 
 
-def new_key(**kwargs) -> str:
-    return boto3.client("kms", region_name=REGION).create_key(**kwargs)["KeyMetadata"]["Arn"]
-
-
-@pytest.fixture
-def aws_only():
-    with mock_aws():
-        yield
-
-
 def run_script(trail_arn: str, key: str, region: str = REGION) -> dict:
     return enable_cloudtrail_encryption({"TrailArn": trail_arn, "TrailRegion": region, "KMSKeyArn": key}, None)
 
@@ -44,7 +34,7 @@ def run_script(trail_arn: str, key: str, region: str = REGION) -> dict:
 
 
 def test_encrypts_the_named_trail_only(aws_only):
-    target, bystander, key = make_trail("target", S3KeyPrefix="logs"), make_trail("bystander"), new_key()
+    target, bystander, key = make_trail("target", S3KeyPrefix="logs"), make_trail("bystander"), new_kms_key()
     out = run_script(target, key)
     assert kms_of(target) == key and kms_of(bystander) is None
     assert boto3.client("cloudtrail").get_trail(Name=target)["Trail"]["S3KeyPrefix"] == "logs"
@@ -52,7 +42,7 @@ def test_encrypts_the_named_trail_only(aws_only):
 
 
 def test_alias_arn_resolves_to_the_key(aws_only):
-    key = new_key()
+    key = new_kms_key()
     boto3.client("kms").create_alias(AliasName="alias/trail", TargetKeyId=key)
     trail = make_trail("trl")
     run_script(trail, key.replace(key.split(":")[-1], "alias/trail"))
@@ -60,14 +50,14 @@ def test_alias_arn_resolves_to_the_key(aws_only):
 
 
 def test_keeps_an_existing_key(aws_only):
-    own, other = new_key(), new_key()
+    own, other = new_kms_key(), new_kms_key()
     trail = make_trail("trl", KmsKeyId=own)
     out = run_script(trail, other)
     assert kms_of(trail) == own and "nothing changed" in out["Message"]
 
 
 def test_disabled_key_is_refused(aws_only):
-    key, trail = new_key(), make_trail("trl")
+    key, trail = new_kms_key(), make_trail("trl")
     boto3.client("kms").disable_key(KeyId=key.split("/")[-1])
     with pytest.raises(RemediationError, match=f"KMSKeyArn {key}: key is Disabled"):
         run_script(trail, key)
@@ -75,7 +65,7 @@ def test_disabled_key_is_refused(aws_only):
 
 
 def test_asymmetric_key_is_refused(aws_only):
-    key, trail = new_key(KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT"), make_trail("trl")
+    key, trail = new_kms_key(KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT"), make_trail("trl")
     with pytest.raises(RemediationError, match="key spec RSA_2048"):
         run_script(trail, key)
 
@@ -83,14 +73,14 @@ def test_asymmetric_key_is_refused(aws_only):
 def test_region_mismatch_is_refused(aws_only):
     trail = make_trail("trl")
     with pytest.raises(RemediationError, match="TrailRegion eu-west-1 does not match the home Region us-east-1"):
-        run_script(trail, new_key(), "eu-west-1")
+        run_script(trail, new_kms_key(), "eu-west-1")
 
 
 # --- document ------------------------------------------------------------------
 
 
 def test_document_encrypts_with_the_solution_key_by_default(run_runbook):
-    key = new_key()
+    key = new_kms_key()
     ssm = boto3.client("ssm", region_name=REGION)
     ssm.put_parameter(Name=solution.SSM_CMK_REMEDIATION_ARN, Value=key, Type="String")
     target, bystander = make_trail("target", IsMultiRegionTrail=True), make_trail("bystander")
@@ -102,9 +92,9 @@ def test_document_encrypts_with_the_solution_key_by_default(run_runbook):
 
 
 def test_document_second_run_changes_nothing(run_runbook):
-    key, trail = new_key(), make_trail("trl")
+    key, trail = new_kms_key(), make_trail("trl")
     run_runbook(DOC, TrailArn=trail, TrailRegion=REGION, KMSKeyArn=key)
-    second = run_runbook(DOC, TrailArn=trail, TrailRegion=REGION, KMSKeyArn=new_key())
+    second = run_runbook(DOC, TrailArn=trail, TrailRegion=REGION, KMSKeyArn=new_kms_key())
     assert second["AutomationExecutionStatus"] == "Success"
     assert "nothing changed" in str(second["Outputs"]) and kms_of(trail) == key
 
@@ -116,7 +106,7 @@ def test_document_second_run_changes_nothing(run_runbook):
 )
 def test_document_rejects_malformed_input(run_runbook, param, value):
     trail = make_trail("trl")
-    good = {"TrailArn": trail, "TrailRegion": REGION, "KMSKeyArn": new_key()}
+    good = {"TrailArn": trail, "TrailRegion": REGION, "KMSKeyArn": new_kms_key()}
     with pytest.raises(ParameterValidationError, match=param):
         run_runbook(DOC, **{**good, param: value})
     assert kms_of(trail) is None
@@ -125,7 +115,7 @@ def test_document_rejects_malformed_input(run_runbook, param, value):
 def test_document_fails_on_a_missing_trail_or_key(run_runbook):
     trail = make_trail("trl")
     missing_trail = trail.replace("trail/trl", "trail/gone")
-    execution = run_runbook(DOC, TrailArn=missing_trail, TrailRegion=REGION, KMSKeyArn=new_key())
+    execution = run_runbook(DOC, TrailArn=missing_trail, TrailRegion=REGION, KMSKeyArn=new_kms_key())
     assert execution["AutomationExecutionStatus"] == "Failed"
     assert f"TrailArn {missing_trail}: no such trail" in execution["FailureMessage"]
     missing_key = "arn:aws:kms:us-east-1:111111111111:key/11111111-2222-3333-4444-555555555555"

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import boto3
 import pytest
-from botocore.stub import Stubber
-from moto import mock_aws
 
 from asr.simulator.errors import ParameterValidationError
 from remediation_runbooks.scripts import enable_cloudtrail_log_file_validation as script
 from tests.conftest import ACCOUNT, REGION
+from tests.remediations.helpers.stubs import stub_every_boto3_client
 
 DOC = "EnableCloudTrailLogFileValidation"
 
@@ -23,12 +22,6 @@ def make_trail(name: str, bucket: str = "trail-bucket", **kwargs) -> dict:
 
 def trail(name: str) -> dict:
     return boto3.client("cloudtrail", region_name=REGION).get_trail(Name=name)["Trail"]
-
-
-@pytest.fixture
-def aws_only():
-    with mock_aws():
-        yield
 
 
 # --- script --------------------------------------------------------------------
@@ -58,16 +51,14 @@ def test_missing_trail_names_the_input(aws_only):
 def test_shadow_trail_is_refused(monkeypatch):
     # moto's GetTrail does not return a multi-Region trail outside its home Region;
     # the real API does (with HomeRegion), so this case is proven with Stubber.
-    client = boto3.client("cloudtrail", region_name=REGION)
-    stub = Stubber(client)
+    stub = stub_every_boto3_client(monkeypatch, "cloudtrail", REGION)
     stub.add_response(
         "get_trail",
         {"Trail": {"Name": "org", "TrailARN": f"arn:aws:cloudtrail:eu-west-1:{ACCOUNT}:trail/org",
                    "HomeRegion": "eu-west-1", "IsMultiRegionTrail": True, "LogFileValidationEnabled": False}},
         {"Name": "org"},
     )
-    monkeypatch.setattr(script.boto3, "client", lambda *a, **k: client)
-    with stub, pytest.raises(script.RemediationError, match="home Region is eu-west-1"):
+    with pytest.raises(script.RemediationError, match="home Region is eu-west-1"):
         script.enable_cloudtrail_log_file_validation({"TrailName": "org"}, None)
     stub.assert_no_pending_responses()  # and no UpdateTrail was called
 

@@ -6,7 +6,6 @@ import json
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from asr import documents, solution
 from asr.simulator.errors import ParameterValidationError
@@ -49,10 +48,8 @@ def params(name: str, role: str = SERVICE_ROLE_ARN) -> dict[str, str]:
 
 
 @pytest.fixture
-def aws_only():
-    with mock_aws():
-        setup_account()
-        yield
+def aws_only(aws_only):
+    setup_account()
 
 
 @pytest.fixture

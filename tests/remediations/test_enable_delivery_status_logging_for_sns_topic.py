@@ -14,7 +14,6 @@ import json
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from asr import documents, solution
 from asr.simulator.errors import ParameterValidationError
@@ -25,10 +24,7 @@ from remediation_runbooks.scripts.enable_delivery_status_logging import (
     missing_settings,
 )
 from tests.conftest import ACCOUNT, OTHER_ACCOUNT, REGION
-from tests.remediations import test_enable_athena_workgroup_logging as athena_tests
 from tests.remediations.conftest import NAMESPACE
-
-stub_client = athena_tests.stub_client  # the Stubber fixture, shared
 
 DOC = "EnableDeliveryStatusLoggingForSNSTopic"
 TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts"
@@ -55,12 +51,6 @@ def expect_enable(stubber, existing: dict[str, str], to_set: dict[str, str]) -> 
     stubber.add_response("get_topic_attributes", {"Attributes": BASE | existing | to_set}, {"TopicArn": TOPIC})
 
 
-@pytest.fixture
-def iam_moto():
-    with mock_aws():
-        yield
-
-
 def test_the_service_role_is_declared_for_sns_with_logs_write():
     role = documents.permissions(DOC).service_roles[0]
     assert solution.service_role(role.name, NAMESPACE) == ROLE_NAME
@@ -79,7 +69,7 @@ def test_missing_settings_covers_every_protocol_and_keeps_existing_ones():
 # --- script --------------------------------------------------------------------
 
 
-def test_sets_every_missing_attribute_once(stub_client, iam_moto):
+def test_sets_every_missing_attribute_once(stub_client, aws_only):
     make_logging_role()
     sns = stub_client("sns")
     expect_enable(sns, {}, full_logging("5"))
@@ -93,7 +83,7 @@ def test_sets_every_missing_attribute_once(stub_client, iam_moto):
     (ROLE, lambda: make_logging_role("lambda.amazonaws.com"), "its trust policy does not allow sns.amazonaws.com"),
     (ROLE.replace(ACCOUNT, OTHER_ACCOUNT), lambda: None, "not in the topic's account"),
 ])
-def test_bad_logging_role_is_refused_before_any_change(stub_client, iam_moto, role, setup, message):
+def test_bad_logging_role_is_refused_before_any_change(stub_client, aws_only, role, setup, message):
     setup()
     sns = stub_client("sns")
     sns.add_response("get_topic_attributes", {"Attributes": BASE}, {"TopicArn": TOPIC})

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from asr.simulator.errors import ParameterValidationError
 from remediation_runbooks.scripts.enable_dynamodb_deletion_protection import (
@@ -42,17 +40,6 @@ def settings(ddb, name: str) -> dict:
         "stream": table.get("StreamSpecification"),
         "tags": ddb.list_tags_of_resource(ResourceArn=table["TableArn"]).get("Tags"),
     }
-
-
-@pytest.fixture
-def ddb():
-    with mock_aws():
-        yield boto3.client("dynamodb", region_name=REGION)
-
-
-@pytest.fixture
-def ddb_doc(run_runbook):
-    return boto3.client("dynamodb", region_name=REGION)
 
 
 # --- script --------------------------------------------------------------------

@@ -12,11 +12,6 @@ NAME = "EnableEbsEncryptionByDefault"
 OTHER_REGION = "eu-west-1"
 
 
-@pytest.fixture
-def ec2(aws):
-    return boto3.client("ec2", region_name=REGION)
-
-
 def _enabled(region: str) -> bool:
     return boto3.client("ec2", region_name=region).get_ebs_encryption_by_default()["EbsEncryptionByDefault"]
 

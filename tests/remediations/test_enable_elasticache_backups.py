@@ -8,16 +8,11 @@ session by ``stub_client``.
 
 from __future__ import annotations
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from asr.simulator.errors import ParameterValidationError
 from remediation_runbooks.scripts.enable_elasticache_backups import RemediationError, enable_backups
 from tests.conftest import ACCOUNT, OTHER_ACCOUNT, REGION
-from tests.remediations import test_enable_athena_workgroup_logging as athena_tests
-
-stub_client = athena_tests.stub_client  # the Stubber fixture, shared
 
 DOC = "EnableElastiCacheBackups"
 
@@ -40,17 +35,6 @@ def group(ec, group_id: str) -> dict:
 def cluster(name: str, retention: int, **extra) -> dict:
     return {"CacheClusters": [{"CacheClusterId": name, "ARN": arn("cluster", name), "Engine": "redis",
                                "CacheClusterStatus": "available", "SnapshotRetentionLimit": retention, **extra}]}
-
-
-@pytest.fixture
-def ec():
-    with mock_aws():
-        yield boto3.client("elasticache", region_name=REGION)
-
-
-@pytest.fixture
-def ec_doc(run_runbook):
-    return boto3.client("elasticache", region_name=REGION)
 
 
 # --- script --------------------------------------------------------------------

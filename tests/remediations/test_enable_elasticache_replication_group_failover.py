@@ -6,9 +6,7 @@ says; ``with_replica`` adds the replica to moto's backend so the group can fail 
 
 from __future__ import annotations
 
-import boto3
 import pytest
-from moto import mock_aws
 from moto.elasticache.models import ElastiCacheBackend, elasticache_backends
 
 from asr.simulator.errors import ParameterValidationError
@@ -30,17 +28,6 @@ def make_group(ec, group_id: str, replica: bool = True) -> None:
 
 def group(ec, group_id: str) -> dict:
     return ec.describe_replication_groups(ReplicationGroupId=group_id)["ReplicationGroups"][0]
-
-
-@pytest.fixture
-def ec():
-    with mock_aws():
-        yield boto3.client("elasticache", region_name=REGION)
-
-
-@pytest.fixture
-def ec_doc(run_runbook):
-    return boto3.client("elasticache", region_name=REGION)
 
 
 # --- script --------------------------------------------------------------------

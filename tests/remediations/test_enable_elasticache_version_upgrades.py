@@ -17,9 +17,6 @@ from remediation_runbooks.scripts.enable_elasticache_version_upgrades import (
     enable_version_upgrades,
 )
 from tests.conftest import ACCOUNT, REGION
-from tests.remediations import test_enable_athena_workgroup_logging as athena_tests
-
-stub_client = athena_tests.stub_client  # the Stubber fixture, shared
 
 DOC = "EnableElastiCacheVersionUpgrades"
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from asr import solution
 from asr.simulator.errors import ParameterValidationError
 from remediation_runbooks.scripts.enable_kms_encryption import RemediationError, encrypt_sns_topic
 from tests.conftest import ACCOUNT, REGION
+from tests.remediations.helpers import new_kms_key
 
 DOC = "EnableEncryptionForSNSTopic"
 
@@ -18,26 +18,11 @@ def key_of(sns, arn: str) -> str | None:
     return sns.get_topic_attributes(TopicArn=arn)["Attributes"].get("KmsMasterKeyId")
 
 
-def new_key(**kwargs) -> str:
-    return boto3.client("kms", region_name=REGION).create_key(**kwargs)["KeyMetadata"]["Arn"]
-
-
-@pytest.fixture
-def sns():
-    with mock_aws():
-        yield boto3.client("sns", region_name=REGION)
-
-
-@pytest.fixture
-def sns_doc(run_runbook):
-    return boto3.client("sns", region_name=REGION)
-
-
 # --- script --------------------------------------------------------------------
 
 
 def test_encrypts_the_named_topic_only(sns):
-    key = new_key()
+    key = new_kms_key()
     topic = sns.create_topic(Name="alerts")["TopicArn"]
     other = sns.create_topic(Name="alerts-bystander")["TopicArn"]
     out = encrypt_sns_topic({"TopicArn": topic, "KmsKeyArn": key}, None)
@@ -46,7 +31,7 @@ def test_encrypts_the_named_topic_only(sns):
 
 
 def test_an_existing_key_is_never_replaced(sns):
-    theirs, ours = new_key(), new_key()
+    theirs, ours = new_kms_key(), new_kms_key()
     topic = sns.create_topic(Name="alerts", Attributes={"KmsMasterKeyId": theirs})["TopicArn"]
     out = encrypt_sns_topic({"TopicArn": topic, "KmsKeyArn": ours}, None)
     assert key_of(sns, topic) == theirs
@@ -54,7 +39,7 @@ def test_an_existing_key_is_never_replaced(sns):
 
 
 @pytest.mark.parametrize(("make", "message"), [
-    (lambda: new_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY"), "not a symmetric encryption key"),
+    (lambda: new_kms_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY"), "not a symmetric encryption key"),
     (lambda: f"arn:aws:kms:{REGION}:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555", "no such KMS key"),
 ])
 def test_unusable_key_is_refused_and_the_topic_left_alone(sns, make, message):
@@ -66,7 +51,7 @@ def test_unusable_key_is_refused_and_the_topic_left_alone(sns, make, message):
 
 
 def test_disabled_key_is_refused(sns):
-    key = new_key()
+    key = new_kms_key()
     boto3.client("kms", region_name=REGION).disable_key(KeyId=key.split("/")[-1])
     topic = sns.create_topic(Name="alerts")["TopicArn"]
     with pytest.raises(RemediationError, match="key is Disabled"):
@@ -76,14 +61,14 @@ def test_disabled_key_is_refused(sns):
 def test_missing_topic_names_the_input(sns):
     arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:ghost"
     with pytest.raises(RemediationError, match="TopicArn .*:ghost: no such SNS topic"):
-        encrypt_sns_topic({"TopicArn": arn, "KmsKeyArn": new_key()}, None)
+        encrypt_sns_topic({"TopicArn": arn, "KmsKeyArn": new_kms_key()}, None)
 
 
 # --- document ------------------------------------------------------------------
 
 
 def test_document_encrypts_with_the_asr_key_by_default(run_runbook, sns_doc):
-    key = new_key()
+    key = new_kms_key()
     boto3.client("ssm", region_name=REGION).put_parameter(Name=solution.SSM_CMK_REMEDIATION_ARN, Value=key,
                                                           Type="String")
     topic = sns_doc.create_topic(Name="alerts", Attributes={"DisplayName": "Alerts"},
@@ -102,10 +87,10 @@ def test_document_encrypts_with_the_asr_key_by_default(run_runbook, sns_doc):
 
 
 def test_document_second_run_changes_nothing(run_runbook, sns_doc):
-    key = new_key()
+    key = new_kms_key()
     topic = sns_doc.create_topic(Name="twice")["TopicArn"]
     first = run_runbook(DOC, TopicArn=topic, KmsKeyArn=key)
-    second = run_runbook(DOC, TopicArn=topic, KmsKeyArn=new_key())
+    second = run_runbook(DOC, TopicArn=topic, KmsKeyArn=new_kms_key())
     assert first["AutomationExecutionStatus"] == second["AutomationExecutionStatus"] == "Success"
     assert key_of(sns_doc, topic) == key
     assert "nothing changed" in str(second["Outputs"])
@@ -119,13 +104,13 @@ def test_document_second_run_changes_nothing(run_runbook, sns_doc):
 ])
 def test_document_rejects_malformed_input(run_runbook, sns_doc, name, value):
     topic = sns_doc.create_topic(Name="alerts")["TopicArn"]
-    given = {"TopicArn": topic, "KmsKeyArn": new_key(), name: value}
+    given = {"TopicArn": topic, "KmsKeyArn": new_kms_key(), name: value}
     with pytest.raises(ParameterValidationError, match=name):
         run_runbook(DOC, **given)
     assert key_of(sns_doc, topic) is None
 
 
 def test_document_fails_on_a_missing_topic_naming_it(run_runbook, sns_doc):
-    execution = run_runbook(DOC, TopicArn=f"arn:aws:sns:{REGION}:{ACCOUNT}:absent", KmsKeyArn=new_key())
+    execution = run_runbook(DOC, TopicArn=f"arn:aws:sns:{REGION}:{ACCOUNT}:absent", KmsKeyArn=new_kms_key())
     assert execution["AutomationExecutionStatus"] == "Failed"
     assert "TopicArn" in execution["FailureMessage"] and ":absent" in execution["FailureMessage"]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from asr import solution
 from asr.simulator.errors import ParameterValidationError
 from remediation_runbooks.scripts.enable_kms_encryption import RemediationError, encrypt_sqs_queue
 from tests.conftest import REGION
+from tests.remediations.helpers import new_kms_key
 
 DOC = "EnableEncryptionForSQSQueue"
 
@@ -22,26 +22,11 @@ def attributes(sqs, name: str) -> dict[str, str]:
 PLAIN = {"SqsManagedSseEnabled": "false"}  # new queues default to SSE-SQS; these are the unencrypted ones
 
 
-def new_key(**kwargs) -> str:
-    return boto3.client("kms", region_name=REGION).create_key(**kwargs)["KeyMetadata"]["Arn"]
-
-
-@pytest.fixture
-def sqs():
-    with mock_aws():
-        yield boto3.client("sqs", region_name=REGION)
-
-
-@pytest.fixture
-def sqs_doc(run_runbook):
-    return boto3.client("sqs", region_name=REGION)
-
-
 # --- script --------------------------------------------------------------------
 
 
 def test_encrypts_the_named_queue_only(sqs):
-    key = new_key()
+    key = new_kms_key()
     sqs.create_queue(QueueName="jobs", Attributes=PLAIN)
     sqs.create_queue(QueueName="jobs-bystander", Attributes=PLAIN)
     out = encrypt_sqs_queue({"SQSQueueName": "jobs", "KmsKeyArn": key}, None)
@@ -53,14 +38,14 @@ def test_encrypts_the_named_queue_only(sqs):
 @pytest.mark.parametrize("existing", [{"SqsManagedSseEnabled": "true"}, {"KmsMasterKeyId": "alias/theirs"}])
 def test_existing_encryption_is_never_replaced(sqs, existing):
     sqs.create_queue(QueueName="jobs", Attributes=existing)
-    out = encrypt_sqs_queue({"SQSQueueName": "jobs", "KmsKeyArn": new_key()}, None)
+    out = encrypt_sqs_queue({"SQSQueueName": "jobs", "KmsKeyArn": new_kms_key()}, None)
     assert {k: attributes(sqs, "jobs").get(k) for k in existing} == existing
     assert "nothing changed" in out["Message"]
 
 
 def test_unusable_key_is_refused_and_the_queue_left_alone(sqs):
     sqs.create_queue(QueueName="jobs", Attributes=PLAIN)
-    key = new_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")
+    key = new_kms_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")
     with pytest.raises(RemediationError, match="KmsKeyArn .*: not a symmetric encryption key"):
         encrypt_sqs_queue({"SQSQueueName": "jobs", "KmsKeyArn": key}, None)
     assert "KmsMasterKeyId" not in attributes(sqs, "jobs")
@@ -68,14 +53,14 @@ def test_unusable_key_is_refused_and_the_queue_left_alone(sqs):
 
 def test_missing_queue_names_the_input(sqs):
     with pytest.raises(RemediationError, match="SQSQueueName ghost: no such SQS queue"):
-        encrypt_sqs_queue({"SQSQueueName": "ghost", "KmsKeyArn": new_key()}, None)
+        encrypt_sqs_queue({"SQSQueueName": "ghost", "KmsKeyArn": new_kms_key()}, None)
 
 
 # --- document ------------------------------------------------------------------
 
 
 def test_document_encrypts_with_the_asr_key_by_default(run_runbook, sqs_doc):
-    key = new_key()
+    key = new_kms_key()
     boto3.client("ssm", region_name=REGION).put_parameter(Name=solution.SSM_CMK_REMEDIATION_ARN, Value=key,
                                                           Type="String")
     sqs_doc.create_queue(QueueName="orders.fifo", Attributes={"FifoQueue": "true", "VisibilityTimeout": "45", **PLAIN},
@@ -98,10 +83,10 @@ def test_document_encrypts_with_the_asr_key_by_default(run_runbook, sqs_doc):
 
 
 def test_document_second_run_changes_nothing(run_runbook, sqs_doc):
-    key = new_key()
+    key = new_kms_key()
     sqs_doc.create_queue(QueueName="twice", Attributes=PLAIN)
     first = run_runbook(DOC, SQSQueueName="twice", KmsKeyArn=key)
-    second = run_runbook(DOC, SQSQueueName="twice", KmsKeyArn=new_key())
+    second = run_runbook(DOC, SQSQueueName="twice", KmsKeyArn=new_kms_key())
     assert first["AutomationExecutionStatus"] == second["AutomationExecutionStatus"] == "Success"
     assert attributes(sqs_doc, "twice")["KmsMasterKeyId"] == key
     assert "nothing changed" in str(second["Outputs"])
@@ -114,13 +99,13 @@ def test_document_second_run_changes_nothing(run_runbook, sqs_doc):
 ])
 def test_document_rejects_malformed_input(run_runbook, sqs_doc, name, value):
     sqs_doc.create_queue(QueueName="jobs", Attributes=PLAIN)
-    given = {"SQSQueueName": "jobs", "KmsKeyArn": new_key(), name: value}
+    given = {"SQSQueueName": "jobs", "KmsKeyArn": new_kms_key(), name: value}
     with pytest.raises(ParameterValidationError, match=name):
         run_runbook(DOC, **given)
     assert "KmsMasterKeyId" not in attributes(sqs_doc, "jobs")
 
 
 def test_document_fails_on_a_missing_queue_naming_it(run_runbook, sqs_doc):
-    execution = run_runbook(DOC, SQSQueueName="absent", KmsKeyArn=new_key())
+    execution = run_runbook(DOC, SQSQueueName="absent", KmsKeyArn=new_kms_key())
     assert execution["AutomationExecutionStatus"] == "Failed"
     assert "SQSQueueName absent" in execution["FailureMessage"]

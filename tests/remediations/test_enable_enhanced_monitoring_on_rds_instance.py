@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
+from functools import partial
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from asr import documents, solution
 from asr.simulator.errors import ParameterValidationError
@@ -14,45 +12,16 @@ from remediation_runbooks.scripts.enable_enhanced_monitoring_on_rds_instance imp
     RemediationError,
     enable_enhanced_monitoring,
 )
-from tests.conftest import ACCOUNT, OTHER_ACCOUNT, REGION
+from tests.conftest import ACCOUNT, OTHER_ACCOUNT
 from tests.remediations.conftest import NAMESPACE
+from tests.remediations.helpers import output
+from tests.remediations.helpers.rds import INSTANCE_KEYS, instance_arn, instance_state, make_instance
 
 DOC = "EnableEnhancedMonitoringOnRDSInstance"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/{solution.service_role('RDSMonitoring-remediationRole', NAMESPACE)}"
 
-
-def instance_arn(name: str, account: str = ACCOUNT, region: str = REGION) -> str:
-    return f"arn:aws:rds:{region}:{account}:db:{name}"
-
-
-def make_instance(rds, name: str, **extra) -> str:
-    rds.create_db_instance(
-        DBInstanceIdentifier=name, Engine="postgres", DBInstanceClass="db.t3.micro", AllocatedStorage=20,
-        MasterUsername="admin1", MasterUserPassword="password123", **extra,
-    )
-    return instance_arn(name)
-
-
-def state(rds, name: str) -> dict:
-    db = rds.describe_db_instances(DBInstanceIdentifier=name)["DBInstances"][0]
-    keys = ("PubliclyAccessible", "MultiAZ", "DeletionProtection", "AutoMinorVersionUpgrade",
-            "MonitoringInterval", "MonitoringRoleArn", "BackupRetentionPeriod", "DBInstanceClass")
-    return {k: db.get(k) for k in keys}
-
-
-def output(execution: dict, name: str) -> dict:
-    return json.loads(execution["Outputs"][name][0])
-
-
-@pytest.fixture
-def rds():
-    with mock_aws():
-        yield boto3.client("rds", region_name=REGION)
-
-
-@pytest.fixture
-def rds_doc(run_runbook):
-    return boto3.client("rds", region_name=REGION)
+# The instance settings that must not change, plus the monitoring role the document sets.
+monitoring_state = partial(instance_state, keys=(*INSTANCE_KEYS, "MonitoringRoleArn"))
 
 
 def test_permissions_declare_the_monitoring_service_role_and_pass_only_it():
@@ -74,9 +43,9 @@ def test_script_enables_monitoring_on_the_named_instance_only(rds):
     make_instance(rds, "orders2")
     out = enable_enhanced_monitoring(
         {"DBInstanceIdentifier": "orders", "MonitoringRoleArn": ROLE, "MonitoringInterval": 60}, None)
-    assert state(rds, "orders")["MonitoringInterval"] == 60
-    assert state(rds, "orders")["MonitoringRoleArn"] == ROLE
-    assert state(rds, "orders2")["MonitoringInterval"] == 0
+    assert monitoring_state(rds, "orders")["MonitoringInterval"] == 60
+    assert monitoring_state(rds, "orders")["MonitoringRoleArn"] == ROLE
+    assert monitoring_state(rds, "orders2")["MonitoringInterval"] == 0
     assert out["MonitoringIntervalBefore"] == "0" and out["MonitoringIntervalAfter"] == "60"
 
 
@@ -86,7 +55,7 @@ def test_script_refuses_a_role_of_another_account(rds):
     with pytest.raises(RemediationError, match=f"MonitoringRoleArn {foreign} is in account {OTHER_ACCOUNT}"):
         enable_enhanced_monitoring(
             {"DBInstanceIdentifier": "orders", "MonitoringRoleArn": foreign, "MonitoringInterval": 60}, None)
-    assert state(rds, "orders")["MonitoringInterval"] == 0
+    assert monitoring_state(rds, "orders")["MonitoringInterval"] == 0
 
 
 def test_script_rejects_an_interval_rds_does_not_accept(rds):
@@ -102,24 +71,24 @@ def test_script_rejects_an_interval_rds_does_not_accept(rds):
 def test_document_enables_monitoring_and_changes_nothing_else(run_runbook, rds_doc):
     arn = make_instance(rds_doc, "billing", MultiAZ=True, DeletionProtection=True)
     make_instance(rds_doc, "billing-bystander")
-    before = state(rds_doc, "billing")
+    before = monitoring_state(rds_doc, "billing")
 
     execution = run_runbook(DOC, RDSInstanceARN=arn, MonitoringRoleArn=ROLE, MonitoringInterval=30)
 
     assert execution["AutomationExecutionStatus"] == "Success", execution.get("FailureMessage")
-    assert state(rds_doc, "billing") == {**before, "MonitoringInterval": 30, "MonitoringRoleArn": ROLE}
-    assert state(rds_doc, "billing-bystander")["MonitoringInterval"] == 0
+    assert monitoring_state(rds_doc, "billing") == {**before, "MonitoringInterval": 30, "MonitoringRoleArn": ROLE}
+    assert monitoring_state(rds_doc, "billing-bystander")["MonitoringInterval"] == 0
     assert output(execution, "VerifyEnhancedMonitoring.Output")["MonitoringInterval"] == "30"
 
 
 def test_document_default_interval_is_60_and_second_run_changes_nothing(run_runbook, rds_doc):
     arn = make_instance(rds_doc, "twice")
     first = run_runbook(DOC, RDSInstanceARN=arn, MonitoringRoleArn=ROLE)
-    after_first = state(rds_doc, "twice")
+    after_first = monitoring_state(rds_doc, "twice")
     second = run_runbook(DOC, RDSInstanceARN=arn, MonitoringRoleArn=ROLE)
     assert first["AutomationExecutionStatus"] == second["AutomationExecutionStatus"] == "Success"
     assert after_first["MonitoringInterval"] == 60
-    assert state(rds_doc, "twice") == after_first
+    assert monitoring_state(rds_doc, "twice") == after_first
     assert "nothing changed" in output(second, "EnableEnhancedMonitoring.Output")["Message"]
 
 
@@ -128,7 +97,7 @@ def test_document_missing_instance_fails_naming_the_arn(run_runbook, rds_doc):
     execution = run_runbook(DOC, RDSInstanceARN=instance_arn("ghost"), MonitoringRoleArn=ROLE)
     assert execution["AutomationExecutionStatus"] == "Failed"
     assert "db:ghost" in execution["FailureMessage"]
-    assert state(rds_doc, "ghost2")["MonitoringInterval"] == 0
+    assert monitoring_state(rds_doc, "ghost2")["MonitoringInterval"] == 0
 
 
 def test_document_foreign_role_is_refused_and_nothing_changes(run_runbook, rds_doc):
@@ -136,7 +105,7 @@ def test_document_foreign_role_is_refused_and_nothing_changes(run_runbook, rds_d
     execution = run_runbook(DOC, RDSInstanceARN=arn, MonitoringRoleArn=ROLE.replace(ACCOUNT, OTHER_ACCOUNT))
     assert execution["AutomationExecutionStatus"] == "Failed"
     assert "MonitoringRoleArn" in execution["FailureMessage"]
-    assert state(rds_doc, "billing")["MonitoringInterval"] == 0
+    assert monitoring_state(rds_doc, "billing")["MonitoringInterval"] == 0
 
 
 @pytest.mark.parametrize("param, bad", [

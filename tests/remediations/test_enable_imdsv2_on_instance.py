@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import boto3
 import pytest
-from botocore.stub import Stubber
 
 from asr.simulator.errors import ParameterValidationError
 from remediation_runbooks.scripts.enable_imdsv2_on_instance import RemediationError, enable_imdsv2_on_instance
 from tests.conftest import ACCOUNT, REGION
+from tests.remediations.helpers.stubs import stub_every_boto3_client
 
 NAME = "EnableIMDSV2OnInstance"
 OUTPUT = f"{NAME}.Output"
@@ -16,14 +15,7 @@ AMI = "ami-12c6146b"
 MISSING = f"arn:aws:ec2:{REGION}:{ACCOUNT}:instance/i-0123456789abcdef0"
 
 
-@pytest.fixture(autouse=True)
-def _no_default_amis(monkeypatch):
-    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
-
-
-@pytest.fixture
-def ec2(aws):
-    return boto3.client("ec2", region_name=REGION)
+pytestmark = pytest.mark.usefixtures("no_default_amis")
 
 
 def _arn(instance_id: str, region: str = REGION) -> str:
@@ -66,24 +58,22 @@ def test_script_sends_only_http_tokens_so_aws_keeps_the_other_options(monkeypatc
     """AWS keeps every option not given in the request; the script gives only HttpTokens."""
     from remediation_runbooks.scripts import enable_imdsv2_on_instance as script
 
-    client = boto3.client("ec2", region_name=REGION)
+    stub = stub_every_boto3_client(monkeypatch, "ec2")
     instance = {
         "InstanceId": "i-0123456789abcdef0",
         "State": {"Name": "running", "Code": 16},
         "MetadataOptions": {"HttpTokens": "optional", "HttpPutResponseHopLimit": 2, "HttpEndpoint": "enabled"},
     }
     required = {**instance, "MetadataOptions": {**instance["MetadataOptions"], "HttpTokens": "required"}}
-    with Stubber(client) as stub:
-        stub.add_response("describe_instances", {"Reservations": [{"Instances": [instance]}]})
-        stub.add_response(
-            "modify_instance_metadata_options",
-            {"InstanceId": instance["InstanceId"]},
-            {"InstanceId": instance["InstanceId"], "HttpTokens": "required"},
-        )
-        stub.add_response("describe_instances", {"Reservations": [{"Instances": [required]}]})
-        monkeypatch.setattr(script.boto3, "client", lambda *a, **k: client)
-        out = script.enable_imdsv2_on_instance({"InstanceARN": _arn(instance["InstanceId"])}, None)
-        stub.assert_no_pending_responses()
+    stub.add_response("describe_instances", {"Reservations": [{"Instances": [instance]}]})
+    stub.add_response(
+        "modify_instance_metadata_options",
+        {"InstanceId": instance["InstanceId"]},
+        {"InstanceId": instance["InstanceId"], "HttpTokens": "required"},
+    )
+    stub.add_response("describe_instances", {"Reservations": [{"Instances": [required]}]})
+    out = script.enable_imdsv2_on_instance({"InstanceARN": _arn(instance["InstanceId"])}, None)
+    stub.assert_no_pending_responses()
     assert out["HttpTokensAfter"] == "required"
 
 

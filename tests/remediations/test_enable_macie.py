@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import boto3
 import pytest
-from botocore.stub import Stubber
 
 from remediation_runbooks.scripts.enable_macie import RemediationError, enable_macie
 from tests.conftest import ACCOUNT, OTHER_ACCOUNT
+from tests.remediations.helpers.stubs import stub_every_boto3_client
 
 NAME = "EnableMacie"
 
@@ -32,8 +32,7 @@ def _status(macie):
 
 
 def _stubbed(monkeypatch, responses):
-    client = boto3.client("macie2", region_name="us-east-1")
-    stub = Stubber(client)
+    stub = stub_every_boto3_client(monkeypatch, "macie2")
     for method, response, params in responses:
         if isinstance(response, tuple):
             stub.add_client_error(
@@ -41,8 +40,6 @@ def _stubbed(monkeypatch, responses):
             )
         else:
             stub.add_response(method, response, params)
-    monkeypatch.setattr(boto3, "client", lambda *_a, **_k: client)
-    stub.activate()
     return stub
 
 

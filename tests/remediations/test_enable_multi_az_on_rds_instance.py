@@ -2,88 +2,45 @@
 
 from __future__ import annotations
 
-import json
-
-import boto3
 import pytest
-from botocore.stub import Stubber
-from moto import mock_aws
 
 from asr.simulator.errors import ParameterValidationError
-from remediation_runbooks.scripts import enable_multi_az_on_rds_instance as script
 from remediation_runbooks.scripts.enable_multi_az_on_rds_instance import (
     RemediationError,
     enable_multi_az,
     verify_multi_az,
 )
-from tests.conftest import ACCOUNT, REGION
+from tests.conftest import REGION
+from tests.remediations.helpers import output
+from tests.remediations.helpers.rds import instance_arn, instance_state, make_aurora_instance, make_mysql_instance
+from tests.remediations.helpers.stubs import stub_every_boto3_client
 
 DOC = "EnableMultiAZOnRDSInstance"
-
-
-def instance_arn(name: str, account: str = ACCOUNT, region: str = REGION) -> str:
-    return f"arn:aws:rds:{region}:{account}:db:{name}"
-
-
-def make_instance(rds, name: str, **extra) -> str:
-    rds.create_db_instance(
-        DBInstanceIdentifier=name, Engine="mysql", DBInstanceClass="db.t3.micro", AllocatedStorage=20,
-        MasterUsername="admin1", MasterUserPassword="password123", **extra,
-    )
-    return instance_arn(name)
-
-
-def state(rds, name: str) -> dict:
-    db = rds.describe_db_instances(DBInstanceIdentifier=name)["DBInstances"][0]
-    keys = ("PubliclyAccessible", "MultiAZ", "DeletionProtection", "AutoMinorVersionUpgrade",
-            "MonitoringInterval", "BackupRetentionPeriod", "DBInstanceClass")
-    return {k: db.get(k) for k in keys}
-
-
-def output(execution: dict, name: str) -> dict:
-    return json.loads(execution["Outputs"][name][0])
-
-
-@pytest.fixture
-def rds():
-    with mock_aws():
-        yield boto3.client("rds", region_name=REGION)
-
-
-@pytest.fixture
-def rds_doc(run_runbook):
-    return boto3.client("rds", region_name=REGION)
 
 
 # --- script --------------------------------------------------------------------
 
 
 def test_script_enables_multi_az_on_the_named_instance_only(rds):
-    make_instance(rds, "orders")
-    make_instance(rds, "orders2")
+    make_mysql_instance(rds, "orders")
+    make_mysql_instance(rds, "orders2")
     out = enable_multi_az({"DBInstanceIdentifier": "orders", "ApplyImmediately": False}, None)
-    assert state(rds, "orders")["MultiAZ"] is True
-    assert state(rds, "orders2")["MultiAZ"] is False
+    assert instance_state(rds, "orders")["MultiAZ"] is True
+    assert instance_state(rds, "orders2")["MultiAZ"] is False
     assert out["MultiAZBefore"] == "disabled" and "maintenance window" in out["Message"]
 
 
 def test_script_refuses_an_aurora_instance(rds):
-    rds.create_db_cluster(DBClusterIdentifier="aur", Engine="aurora-mysql", MasterUsername="admin1",
-                          MasterUserPassword="password123")
-    rds.create_db_instance(DBInstanceIdentifier="aur-1", Engine="aurora-mysql", DBInstanceClass="db.r5.large",
-                           DBClusterIdentifier="aur")
+    make_aurora_instance(rds, "aur", "aur-1", engine="aurora-mysql")
     with pytest.raises(RemediationError, match="belongs to DB cluster aur"):
         enable_multi_az({"DBInstanceIdentifier": "aur-1"}, None)
 
 
 def _stubbed(monkeypatch, responses):
     """moto applies MultiAZ at once; real RDS reports it pending until the maintenance window."""
-    client = boto3.client("rds", region_name=REGION)
-    stub = Stubber(client)
+    stub = stub_every_boto3_client(monkeypatch, "rds", REGION)
     for method, response, params in responses:
         stub.add_response(method, response, params)
-    stub.activate()
-    monkeypatch.setattr(script.boto3, "client", lambda *a, **k: client)
     return stub
 
 
@@ -127,42 +84,39 @@ def test_script_passes_apply_immediately_through(monkeypatch):
 
 
 def test_document_enables_multi_az_and_changes_nothing_else(run_runbook, rds_doc):
-    arn = make_instance(rds_doc, "billing", DeletionProtection=True, PubliclyAccessible=False)
-    make_instance(rds_doc, "billing-bystander")
-    before = state(rds_doc, "billing")
+    arn = make_mysql_instance(rds_doc, "billing", DeletionProtection=True, PubliclyAccessible=False)
+    make_mysql_instance(rds_doc, "billing-bystander")
+    before = instance_state(rds_doc, "billing")
 
     execution = run_runbook(DOC, RDSInstanceARN=arn)
 
     assert execution["AutomationExecutionStatus"] == "Success", execution.get("FailureMessage")
-    assert state(rds_doc, "billing") == {**before, "MultiAZ": True}
-    assert state(rds_doc, "billing-bystander")["MultiAZ"] is False
+    assert instance_state(rds_doc, "billing") == {**before, "MultiAZ": True}
+    assert instance_state(rds_doc, "billing-bystander")["MultiAZ"] is False
     assert output(execution, "EnableMultiAZ.Output")["ApplyImmediately"] == "false"
     assert output(execution, "VerifyMultiAZ.Output")["MultiAZ"] == "enabled"
 
 
 def test_document_second_run_changes_nothing(run_runbook, rds_doc):
-    arn = make_instance(rds_doc, "twice")
+    arn = make_mysql_instance(rds_doc, "twice")
     first = run_runbook(DOC, RDSInstanceARN=arn, ApplyImmediately=True)
-    after_first = state(rds_doc, "twice")
+    after_first = instance_state(rds_doc, "twice")
     second = run_runbook(DOC, RDSInstanceARN=arn)
     assert first["AutomationExecutionStatus"] == second["AutomationExecutionStatus"] == "Success"
-    assert state(rds_doc, "twice") == after_first
+    assert instance_state(rds_doc, "twice") == after_first
     assert "nothing changed" in output(second, "EnableMultiAZ.Output")["Message"]
 
 
 def test_document_missing_instance_fails_naming_the_arn(run_runbook, rds_doc):
-    make_instance(rds_doc, "ghost2")
+    make_mysql_instance(rds_doc, "ghost2")
     execution = run_runbook(DOC, RDSInstanceARN=instance_arn("ghost"))
     assert execution["AutomationExecutionStatus"] == "Failed"
     assert "db:ghost" in execution["FailureMessage"]
-    assert state(rds_doc, "ghost2")["MultiAZ"] is False
+    assert instance_state(rds_doc, "ghost2")["MultiAZ"] is False
 
 
 def test_document_aurora_instance_is_refused(run_runbook, rds_doc):
-    rds_doc.create_db_cluster(DBClusterIdentifier="aur", Engine="aurora-mysql", MasterUsername="admin1",
-                              MasterUserPassword="password123")
-    rds_doc.create_db_instance(DBInstanceIdentifier="aur-1", Engine="aurora-mysql", DBInstanceClass="db.r5.large",
-                               DBClusterIdentifier="aur")
+    make_aurora_instance(rds_doc, "aur", "aur-1", engine="aurora-mysql")
     execution = run_runbook(DOC, RDSInstanceARN=instance_arn("aur-1"))
     assert execution["AutomationExecutionStatus"] == "Failed"
     assert "belongs to DB cluster aur" in execution["FailureMessage"]

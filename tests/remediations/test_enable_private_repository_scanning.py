@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import boto3
 import pytest
 from moto import mock_aws
@@ -13,13 +11,9 @@ from remediation_runbooks.scripts.enable_private_repository_scanning import (
     RemediationError,
     enable_repository_scanning,
 )
+from tests.remediations.helpers import step_output
 
 DOC = "EnablePrivateRepositoryScanning"
-
-
-def _output(execution: dict, name: str) -> dict:
-    value = execution["Outputs"][name][0]
-    return json.loads(value) if isinstance(value, str) else value
 
 
 def _repo(ecr, name: str, scan: bool = False) -> None:
@@ -76,14 +70,14 @@ def test_document_remediates_then_changes_nothing(run_runbook):
 
     first = run_runbook(DOC, RepositoryName="team/app")
     assert first["AutomationExecutionStatus"] == "Success", first.get("FailureMessage")
-    assert _output(first, "EnableRepositoryScanning.Output")["ScanOnPushAfter"] == "true"
+    assert step_output(first, "EnableRepositoryScanning.Output")["ScanOnPushAfter"] == "true"
     after = _state(ecr, "team/app")
     assert after["scan"] is True and after["mutability"] == "IMMUTABLE"
     assert _state(ecr, "bystander") == bystander
 
     second = run_runbook(DOC, RepositoryName="team/app")
     assert second["AutomationExecutionStatus"] == "Success"
-    assert "nothing changed" in _output(second, "EnableRepositoryScanning.Output")["Message"]
+    assert "nothing changed" in step_output(second, "EnableRepositoryScanning.Output")["Message"]
     assert _state(ecr, "team/app") == after
 
 

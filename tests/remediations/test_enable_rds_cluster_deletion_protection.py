@@ -2,90 +2,56 @@
 
 from __future__ import annotations
 
-import json
-
-import boto3
 import pytest
-from moto import mock_aws
 
 from asr.simulator.errors import ParameterValidationError
 from remediation_runbooks.scripts.enable_rds_cluster_deletion_protection import enable_cluster_deletion_protection
-from tests.conftest import ACCOUNT, OTHER_ACCOUNT, REGION
+from tests.conftest import OTHER_ACCOUNT
+from tests.remediations.helpers import output
+from tests.remediations.helpers.rds import cluster_arn, cluster_state, make_aurora_cluster
 
 DOC = "EnableRDSClusterDeletionProtection"
 
 
-def cluster_arn(name: str, account: str = ACCOUNT, region: str = REGION) -> str:
-    return f"arn:aws:rds:{region}:{account}:cluster:{name}"
-
-
-def make_cluster(rds, name: str, **extra) -> str:
-    rds.create_db_cluster(DBClusterIdentifier=name, Engine="aurora-postgresql", MasterUsername="admin1",
-                          MasterUserPassword="password123", **extra)
-    return cluster_arn(name)
-
-
-def state(rds, name: str) -> dict:
-    cluster = rds.describe_db_clusters(DBClusterIdentifier=name)["DBClusters"][0]
-    keys = ("DeletionProtection", "CopyTagsToSnapshot", "BackupRetentionPeriod", "StorageEncrypted",
-            "IAMDatabaseAuthenticationEnabled", "EngineVersion")
-    return {k: cluster.get(k) for k in keys}
-
-
-def output(execution: dict, name: str) -> dict:
-    return json.loads(execution["Outputs"][name][0])
-
-
-@pytest.fixture
-def rds():
-    with mock_aws():
-        yield boto3.client("rds", region_name=REGION)
-
-
-@pytest.fixture
-def rds_doc(run_runbook):
-    return boto3.client("rds", region_name=REGION)
-
-
 def test_script_protects_the_named_cluster_only(rds):
-    make_cluster(rds, "orders")
-    make_cluster(rds, "orders2")
+    make_aurora_cluster(rds, "orders")
+    make_aurora_cluster(rds, "orders2")
     out = enable_cluster_deletion_protection({"DBClusterIdentifier": "orders"}, None)
-    assert state(rds, "orders")["DeletionProtection"] is True
-    assert state(rds, "orders2")["DeletionProtection"] is False
+    assert cluster_state(rds, "orders")["DeletionProtection"] is True
+    assert cluster_state(rds, "orders2")["DeletionProtection"] is False
     assert out["DeletionProtectionBefore"] == "false"
 
 
 def test_document_protects_the_cluster_and_changes_nothing_else(run_runbook, rds_doc):
-    arn = make_cluster(rds_doc, "billing", CopyTagsToSnapshot=True, BackupRetentionPeriod=7)
-    make_cluster(rds_doc, "billing-bystander")
-    before = state(rds_doc, "billing")
+    arn = make_aurora_cluster(rds_doc, "billing", CopyTagsToSnapshot=True, BackupRetentionPeriod=7)
+    make_aurora_cluster(rds_doc, "billing-bystander")
+    before = cluster_state(rds_doc, "billing")
 
     execution = run_runbook(DOC, RDSClusterARN=arn)
 
     assert execution["AutomationExecutionStatus"] == "Success", execution.get("FailureMessage")
-    assert state(rds_doc, "billing") == {**before, "DeletionProtection": True}
-    assert state(rds_doc, "billing-bystander")["DeletionProtection"] is False
+    assert cluster_state(rds_doc, "billing") == {**before, "DeletionProtection": True}
+    assert cluster_state(rds_doc, "billing-bystander")["DeletionProtection"] is False
     assert output(execution, "EnableClusterDeletionProtection.Output")["DBClusterArn"] == arn
 
 
 def test_document_second_run_changes_nothing(run_runbook, rds_doc):
-    arn = make_cluster(rds_doc, "twice")
+    arn = make_aurora_cluster(rds_doc, "twice")
     first = run_runbook(DOC, RDSClusterARN=arn)
-    after_first = state(rds_doc, "twice")
+    after_first = cluster_state(rds_doc, "twice")
     second = run_runbook(DOC, RDSClusterARN=arn)
     assert first["AutomationExecutionStatus"] == second["AutomationExecutionStatus"] == "Success"
-    assert state(rds_doc, "twice") == after_first
+    assert cluster_state(rds_doc, "twice") == after_first
     assert "nothing changed" in output(second, "EnableClusterDeletionProtection.Output")["Message"]
 
 
 @pytest.mark.parametrize("arn", [cluster_arn("ghost"), cluster_arn("billing", OTHER_ACCOUNT)])
 def test_document_missing_cluster_fails_naming_the_arn(run_runbook, rds_doc, arn):
-    make_cluster(rds_doc, "billing")
+    make_aurora_cluster(rds_doc, "billing")
     execution = run_runbook(DOC, RDSClusterARN=arn)
     assert execution["AutomationExecutionStatus"] == "Failed"
     assert arn in execution["FailureMessage"]
-    assert state(rds_doc, "billing")["DeletionProtection"] is False
+    assert cluster_state(rds_doc, "billing")["DeletionProtection"] is False
 
 
 @pytest.mark.parametrize("bad", [

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 import boto3
 import pytest
-from moto import mock_aws
 
 from asr.simulator.errors import ParameterValidationError
 from remediation_runbooks.scripts.enable_redshift_cluster_audit_logging import (
@@ -14,50 +11,22 @@ from remediation_runbooks.scripts.enable_redshift_cluster_audit_logging import (
     enable_audit_logging,
 )
 from tests.conftest import REGION
+from tests.remediations.helpers import output
+from tests.remediations.helpers.redshift import MALFORMED_CLUSTER_IDENTIFIERS, cluster_state, make_cluster
 
 DOC = "EnableRedshiftClusterAuditLogging"
 
 
-def make_cluster(redshift, name: str, **extra) -> str:
-    redshift.create_cluster(ClusterIdentifier=name, NodeType="dc2.large", MasterUsername="admin1",
-                            MasterUserPassword="Password123", **extra)
-    return name
-
-
-def state(redshift, name: str) -> dict:
-    cluster = redshift.describe_clusters(ClusterIdentifier=name)["Clusters"][0]
-    keys = ("PubliclyAccessible", "AutomatedSnapshotRetentionPeriod", "AllowVersionUpgrade", "NodeType",
-            "Encrypted", "NumberOfNodes", "PreferredMaintenanceWindow")
-    return {k: cluster.get(k) for k in keys}
-
-
-def output(execution: dict, name: str) -> dict:
-    return json.loads(execution["Outputs"][name][0])
-
-
-@pytest.fixture
-def redshift():
-    with mock_aws():
-        yield boto3.client("redshift", region_name=REGION)
-
-
-@pytest.fixture
-def redshift_doc(run_runbook):
-    return boto3.client("redshift", region_name=REGION)
-
-
 def test_document_missing_cluster_fails_naming_it(run_runbook, redshift_doc):
     make_cluster(redshift_doc, "ghost2")
-    bystander_before = state(redshift_doc, "ghost2")
+    bystander_before = cluster_state(redshift_doc, "ghost2")
     execution = run_runbook(DOC, ClusterIdentifier="ghost", BucketName="audit-logs-bucket")
     assert execution["AutomationExecutionStatus"] == "Failed"
     assert "ghost" in execution["FailureMessage"]
-    assert state(redshift_doc, "ghost2") == bystander_before
+    assert cluster_state(redshift_doc, "ghost2") == bystander_before
 
 
-@pytest.mark.parametrize("bad", [
-    "Analytics", "analytics-", "a--b", "arn:aws:redshift:us-east-1:111111111111:cluster:analytics",
-])
+@pytest.mark.parametrize("bad", MALFORMED_CLUSTER_IDENTIFIERS)
 def test_document_malformed_identifier_is_rejected_by_the_pattern(run_runbook, bad):
     with pytest.raises(ParameterValidationError, match="parameter 'ClusterIdentifier'"):
         run_runbook(DOC, ClusterIdentifier=bad, BucketName="audit-logs-bucket")
@@ -98,14 +67,14 @@ def test_document_enables_logging_and_changes_nothing_else(run_runbook, redshift
     boto3.client("s3", region_name=REGION).create_bucket(Bucket="audit-logs-bucket")
     make_cluster(redshift_doc, "analytics", PubliclyAccessible=True, AllowVersionUpgrade=False)
     make_cluster(redshift_doc, "analytics-bystander")
-    before = state(redshift_doc, "analytics")
+    before = cluster_state(redshift_doc, "analytics")
 
     execution = run_runbook(DOC, ClusterIdentifier="analytics", BucketName="audit-logs-bucket")
 
     assert execution["AutomationExecutionStatus"] == "Success", execution.get("FailureMessage")
     assert logging(redshift_doc, "analytics")["LoggingEnabled"] is True
     assert logging(redshift_doc, "analytics")["BucketName"] == "audit-logs-bucket"
-    assert state(redshift_doc, "analytics") == before
+    assert cluster_state(redshift_doc, "analytics") == before
     assert logging(redshift_doc, "analytics-bystander")["LoggingEnabled"] is False
     assert output(execution, "VerifyAuditLogging.Output")["LoggingEnabled"] == "true"
 

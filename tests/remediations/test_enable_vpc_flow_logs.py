@@ -10,6 +10,7 @@ from asr.simulator.errors import ParameterValidationError
 from remediation_runbooks.scripts.enable_vpc_flow_logs import RemediationError, enable_vpc_flow_logs
 from tests.conftest import ACCOUNT, REGION
 from tests.remediations.conftest import NAMESPACE
+from tests.remediations.helpers import new_kms_key
 
 NAME = "EnableVPCFlowLogs"
 OUTPUT = "Remediation.Output"
@@ -17,14 +18,7 @@ FLOW_LOGS_ROLE = f"arn:aws:iam::{ACCOUNT}:role/{solution.service_role('EnableVPC
 MISSING_VPC = "vpc-0123456789abcdef0"
 
 
-@pytest.fixture(autouse=True)
-def _no_default_amis(monkeypatch):
-    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
-
-
-@pytest.fixture
-def ec2(aws):
-    return boto3.client("ec2", region_name=REGION)
+pytestmark = pytest.mark.usefixtures("no_default_amis")
 
 
 @pytest.fixture
@@ -35,7 +29,7 @@ def logs(aws):
 @pytest.fixture
 def key_arn(aws):
     """The solution's remediation key, published in SSM as the member stack does."""
-    arn = boto3.client("kms", region_name=REGION).create_key()["KeyMetadata"]["Arn"]
+    arn = new_kms_key()
     boto3.client("ssm", region_name=REGION).put_parameter(
         Name=solution.SSM_CMK_REMEDIATION_ARN, Value=arn, Type="String"
     )

@@ -8,31 +8,28 @@ botocore's Stubber against the real RDS API shapes.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
-import boto3
 import pytest
 from botocore.stub import Stubber
-from moto import mock_aws
 
 from asr.simulator.errors import ParameterValidationError
-from remediation_runbooks.scripts import encrypt_rds_snapshot as script
 from remediation_runbooks.scripts.encrypt_rds_snapshot import (
     RemediationError,
     delete_unencrypted_source,
     start_encrypted_copy,
 )
 from tests.conftest import ACCOUNT, REGION
+from tests.remediations.helpers import new_kms_key, output
+from tests.remediations.helpers.rds import make_aurora_cluster, make_instance
+from tests.remediations.helpers.stubs import stub_every_boto3_client
 
 DOC = "EncryptRDSSnapshot"
 
 
 def make_database(rds) -> None:
-    rds.create_db_instance(DBInstanceIdentifier="db1", Engine="postgres", DBInstanceClass="db.t3.micro",
-                           AllocatedStorage=20, MasterUsername="admin1", MasterUserPassword="password123")
-    rds.create_db_cluster(DBClusterIdentifier="cl1", Engine="aurora-postgresql", MasterUsername="admin1",
-                          MasterUserPassword="password123")
+    make_instance(rds, "db1")
+    make_aurora_cluster(rds, "cl1")
     for name in ("snap", "snap-bystander"):
         rds.create_db_snapshot(DBInstanceIdentifier="db1", DBSnapshotIdentifier=name,
                                Tags=[{"Key": "owner", "Value": "dba"}])
@@ -53,28 +50,21 @@ def encrypted(snap: dict) -> bool:
     return bool(snap.get("Encrypted") or snap.get("StorageEncrypted"))
 
 
-def output(execution: dict, name: str) -> dict:
-    return json.loads(execution["Outputs"][name][0])
-
-
 def event(source: str, target: str, kind: str = "snapshot", key: str = "alias/aws/rds") -> dict:
     return {"SourceDBSnapshotIdentifier": source, "TargetDBSnapshotIdentifier": target,
             "DBSnapshotType": kind, "KmsKeyId": key}
 
 
 @pytest.fixture
-def rds():
-    with mock_aws():
-        client = boto3.client("rds", region_name=REGION)
-        make_database(client)
-        yield client
+def rds(rds):
+    make_database(rds)
+    return rds
 
 
 @pytest.fixture
-def rds_doc(run_runbook):
-    client = boto3.client("rds", region_name=REGION)
-    make_database(client)
-    return client
+def rds_doc(rds_doc):
+    make_database(rds_doc)
+    return rds_doc
 
 
 # --- script on moto ------------------------------------------------------------------
@@ -101,7 +91,7 @@ def test_script_missing_key_names_the_input_and_copies_nothing(rds):
 
 
 def test_script_already_encrypted_source_is_left_alone(rds):
-    key = boto3.client("kms", region_name=REGION).create_key()["KeyMetadata"]["Arn"]
+    key = new_kms_key()
     rds.copy_db_snapshot(SourceDBSnapshotIdentifier="snap", TargetDBSnapshotIdentifier="enc", KmsKeyId=key)
     out = start_encrypted_copy(event("enc", "enc-encrypted"), None)
     assert out["NextStep"] == "VerifyCopyAndDeleteSource"
@@ -132,12 +122,9 @@ def _snap(name: str, *, encrypted_: bool, status: str = "available", kind: str =
 
 def _stub(monkeypatch, *describes: tuple[str, dict]) -> Stubber:
     """Queue DescribeDBSnapshots answers; any other call (a delete or copy) fails the test."""
-    client = boto3.client("rds", region_name=REGION)
-    stub = Stubber(client)
+    stub = stub_every_boto3_client(monkeypatch, "rds", REGION)
     for name, response in describes:
         stub.add_response("describe_db_snapshots", response, {"DBSnapshotIdentifier": name})
-    stub.activate()
-    monkeypatch.setattr(script.boto3, "client", lambda *a, **k: client)
     return stub
 
 

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import json
-
 import boto3
 import pytest
 from moto import mock_aws
 
 from asr.simulator.errors import ParameterValidationError
 from remediation_runbooks.scripts.enforce_https_for_alb import RemediationError, enforce_https
+from tests.remediations.helpers import step_output
 
 DOC = "EnforceHTTPSForALB"
-
-
-def _output(execution: dict, name: str) -> dict:
-    value = execution["Outputs"][name][0]
-    return json.loads(value) if isinstance(value, str) else value
 
 
 def _alb(name: str, https: bool = True) -> str:
@@ -106,11 +100,11 @@ def test_document_remediates_then_changes_nothing(run_runbook):
     assert after[("HTTP", 80)]["rules"] == before[("HTTP", 80)]["rules"]
     assert after[("HTTPS", 443)] == before[("HTTPS", 443)]
     assert _state(bystander) == other
-    assert len(_output(first, "EnforceHTTPS.Output")["ChangedListeners"]) == 2
+    assert len(step_output(first, "EnforceHTTPS.Output")["ChangedListeners"]) == 2
 
     second = run_runbook(DOC, ResourceARN=lb)
     assert second["AutomationExecutionStatus"] == "Success"
-    assert _output(second, "EnforceHTTPS.Output")["ChangedListeners"] == []
+    assert step_output(second, "EnforceHTTPS.Output")["ChangedListeners"] == []
     assert _state(lb) == after
 
 

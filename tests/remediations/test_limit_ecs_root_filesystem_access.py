@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import boto3
 import pytest
 from moto import mock_aws
@@ -13,6 +11,7 @@ from remediation_runbooks.scripts.limit_ecs_root_filesystem_access import (
     RemediationError,
     limit_root_filesystem,
 )
+from tests.remediations.helpers import step_output
 
 DOC = "LimitECSRootFilesystemAccess"
 KEEP = (
@@ -26,11 +25,6 @@ KEEP = (
     "cpu",
     "memory",
 )
-
-
-def _output(execution: dict, name: str) -> dict:
-    value = execution["Outputs"][name][0]
-    return json.loads(value) if isinstance(value, str) else value
 
 
 def _register(family: str, readonly: bool = False) -> str:
@@ -105,7 +99,7 @@ def test_document_remediates_then_changes_nothing(run_runbook):
 
     first = run_runbook(DOC, TaskDefinitionId=task)
     assert first["AutomationExecutionStatus"] == "Success", first.get("FailureMessage")
-    new = _output(first, "LimitRootFilesystemAccess.Output")["CompliantRevision"]
+    new = step_output(first, "LimitRootFilesystemAccess.Output")["CompliantRevision"]
     assert new == "web:2"
     assert all(c["readonlyRootFilesystem"] for c in _get(new)[0]["containerDefinitions"])
     assert _get(bystander) == other_before and len(_revisions("other")) == 1
@@ -113,7 +107,7 @@ def test_document_remediates_then_changes_nothing(run_runbook):
     for again in (task, new):
         second = run_runbook(DOC, TaskDefinitionId=again)
         assert second["AutomationExecutionStatus"] == "Success", second.get("FailureMessage")
-        assert "nothing changed" in _output(second, "LimitRootFilesystemAccess.Output")["Message"]
+        assert "nothing changed" in step_output(second, "LimitRootFilesystemAccess.Output")["Message"]
     assert len(_revisions("web")) == 2
 
 

@@ -4,26 +4,18 @@ from __future__ import annotations
 
 import boto3
 import pytest
-from botocore.stub import Stubber
 
 from asr.simulator.errors import ParameterValidationError
-from remediation_runbooks.scripts import make_ebs_snapshots_private as script
 from remediation_runbooks.scripts.make_ebs_snapshots_private import RemediationError, make_ebs_snapshots_private
 from tests.conftest import ACCOUNT, OTHER_ACCOUNT, REGION
+from tests.remediations.helpers.stubs import stub_every_boto3_client
 
 NAME = "MakeEBSSnapshotsPrivate"
 OUTPUT = "Remediation.Output"
 OTHER_REGION = "eu-west-1"
 
 
-@pytest.fixture(autouse=True)
-def _no_default_amis(monkeypatch):
-    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
-
-
-@pytest.fixture
-def ec2(aws):
-    return boto3.client("ec2", region_name=REGION)
+pytestmark = pytest.mark.usefixtures("no_default_amis")
 
 
 def _snapshot(ec2, region: str, *, public: bool, share_with: str | None = None) -> str:
@@ -70,17 +62,15 @@ def test_script_makes_public_snapshots_private_and_keeps_named_shares(ec2, snaps
 
 def test_script_never_modifies_a_snapshot_owned_by_another_account(monkeypatch):
     """Even if the listing returned a foreign snapshot, it is skipped before any change (Stubber)."""
-    client = boto3.client("ec2", region_name=REGION)
+    stub = stub_every_boto3_client(monkeypatch, "ec2")
     foreign = {"SnapshotId": "snap-0123456789abcdef0", "OwnerId": OTHER_ACCOUNT, "State": "completed"}
-    with Stubber(client) as stub:
-        stub.add_response(
-            "describe_snapshots",
-            {"Snapshots": [foreign]},
-            {"OwnerIds": [ACCOUNT], "RestorableByUserIds": ["all"]},
-        )
-        monkeypatch.setattr(script.boto3, "client", lambda *a, **k: client)
-        out = make_ebs_snapshots_private(_event(), None)
-        stub.assert_no_pending_responses()
+    stub.add_response(
+        "describe_snapshots",
+        {"Snapshots": [foreign]},
+        {"OwnerIds": [ACCOUNT], "RestorableByUserIds": ["all"]},
+    )
+    out = make_ebs_snapshots_private(_event(), None)
+    stub.assert_no_pending_responses()
     assert out["MadePrivate"] == "none"
 
 

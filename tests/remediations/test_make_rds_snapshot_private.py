@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import json
-
-import boto3
 import pytest
-from moto import mock_aws
 
 from asr.simulator.errors import ParameterValidationError
 from remediation_runbooks.scripts.make_rds_snapshot_private import RemediationError, make_snapshot_private
-from tests.conftest import OTHER_ACCOUNT, REGION
+from tests.conftest import OTHER_ACCOUNT
+from tests.remediations.helpers import output
+from tests.remediations.helpers.rds import make_aurora_cluster, make_instance
 
 DOC = "MakeRDSSnapshotPrivate"
 
 
 def make_snapshots(rds) -> None:
     """A public DB snapshot and a public cluster snapshot, both also shared with OTHER_ACCOUNT, plus bystanders."""
-    rds.create_db_instance(DBInstanceIdentifier="db1", Engine="postgres", DBInstanceClass="db.t3.micro",
-                           AllocatedStorage=20, MasterUsername="admin1", MasterUserPassword="password123")
-    rds.create_db_cluster(DBClusterIdentifier="cl1", Engine="aurora-postgresql", MasterUsername="admin1",
-                          MasterUserPassword="password123")
+    make_instance(rds, "db1")
+    make_aurora_cluster(rds, "cl1")
     for name in ("snap", "snap-bystander"):
         rds.create_db_snapshot(DBInstanceIdentifier="db1", DBSnapshotIdentifier=name)
         rds.modify_db_snapshot_attribute(DBSnapshotIdentifier=name, AttributeName="restore",
@@ -41,23 +37,16 @@ def shared(rds, snapshot_type: str, name: str) -> set[str]:
     return {v for a in attrs if a["AttributeName"] == "restore" for v in a.get("AttributeValues", [])}
 
 
-def output(execution: dict, name: str) -> dict:
-    return json.loads(execution["Outputs"][name][0])
+@pytest.fixture
+def rds(rds):
+    make_snapshots(rds)
+    return rds
 
 
 @pytest.fixture
-def rds():
-    with mock_aws():
-        client = boto3.client("rds", region_name=REGION)
-        make_snapshots(client)
-        yield client
-
-
-@pytest.fixture
-def rds_doc(run_runbook):
-    client = boto3.client("rds", region_name=REGION)
-    make_snapshots(client)
-    return client
+def rds_doc(rds_doc):
+    make_snapshots(rds_doc)
+    return rds_doc
 
 
 CASES = [("snapshot", "snap"), ("cluster-snapshot", "csnap")]

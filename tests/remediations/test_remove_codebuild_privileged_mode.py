@@ -8,13 +8,11 @@ test, which is how "nothing else changed" is proven.
 
 from __future__ import annotations
 
-import json
-
-import boto3
 import pytest
-from botocore.stub import Stubber
 
 from asr.simulator.errors import ParameterValidationError
+from tests.remediations.helpers import step_output
+from tests.remediations.helpers.stubs import stubbed_boto3_client
 
 DOC = "RemoveCodeBuildPrivilegedMode"
 ARN = "arn:aws:codebuild:us-east-1:111111111111:project/build"
@@ -26,11 +24,6 @@ ENV = {
     "privilegedMode": True,
     "imagePullCredentialsType": "CODEBUILD",
 }
-
-
-def _output(execution: dict, name: str) -> dict:
-    value = execution["Outputs"][name][0]
-    return json.loads(value) if isinstance(value, str) else value
 
 
 def project(env: dict) -> dict:
@@ -47,17 +40,8 @@ def project(env: dict) -> dict:
 @pytest.fixture
 def codebuild(aws, monkeypatch):
     """A stubbed CodeBuild client handed to the script; everything else stays on moto."""
-    client = boto3.client("codebuild", region_name="us-east-1")
-    stub = Stubber(client)
-    real = boto3.client
-
-    def fake(service, *args, **kwargs):
-        return client if service == "codebuild" else real(service, *args, **kwargs)
-
-    monkeypatch.setattr(boto3, "client", fake)
-    with stub:
+    with stubbed_boto3_client(monkeypatch, "codebuild") as stub:
         yield stub
-    stub.assert_no_pending_responses()
 
 
 def _get(stub, env: dict | None) -> None:
@@ -72,13 +56,13 @@ def test_document_turns_off_privileged_mode_then_changes_nothing(run_runbook, co
     _get(codebuild, fixed)
     first = run_runbook(DOC, ProjectName="build")
     assert first["AutomationExecutionStatus"] == "Success", first.get("FailureMessage")
-    assert _output(first, "RemovePrivilegedMode.Output")["PrivilegedModeAfter"] == "false"
+    assert step_output(first, "RemovePrivilegedMode.Output")["PrivilegedModeAfter"] == "false"
 
     _get(codebuild, fixed)
     _get(codebuild, fixed)
     second = run_runbook(DOC, ProjectName="build")
     assert second["AutomationExecutionStatus"] == "Success"
-    assert "nothing changed" in _output(second, "RemovePrivilegedMode.Output")["Message"]
+    assert "nothing changed" in step_output(second, "RemovePrivilegedMode.Output")["Message"]
 
 
 @pytest.mark.parametrize("bad", [ARN, "-build", "b", "build/x"])

@@ -16,14 +16,10 @@ from remediation_runbooks.scripts.remove_lambda_public_access import (
     is_public,
     remove_public_access,
 )
+from tests.remediations.helpers import step_output
 
 DOC = "RemoveLambdaPublicAccess"
 ACCOUNT = "111111111111"
-
-
-def _output(execution: dict, name: str) -> dict:
-    value = execution["Outputs"][name][0]
-    return json.loads(value) if isinstance(value, str) else value
 
 
 def _allow(principal, condition=None) -> dict:
@@ -153,11 +149,11 @@ def test_document_remediates_then_changes_nothing(run_runbook):
     assert boto3.client("lambda").list_tags(Resource=f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:fn")["Tags"] == {
         "team": "blue"
     }
-    assert sorted(_output(first, "RemovePublicStatements.Output")["RemovedStatements"]) == ["public", "public-url"]
+    assert sorted(step_output(first, "RemovePublicStatements.Output")["RemovedStatements"]) == ["public", "public-url"]
 
     second = run_runbook(DOC, FunctionName="fn")
     assert second["AutomationExecutionStatus"] == "Success"
-    assert _output(second, "RemovePublicStatements.Output")["RemovedStatements"] == []
+    assert step_output(second, "RemovePublicStatements.Output")["RemovedStatements"] == []
     assert _policy("fn") == after
 
 

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import time
 
-import boto3
 import pytest
-from moto import mock_aws
-from moto.secretsmanager.models import FakeSecret, secretsmanager_backends
+from moto.secretsmanager.models import FakeSecret
 
 from asr.simulator.errors import ParameterValidationError
 from remediation_runbooks.scripts.remove_unused_secret import RemediationError, remove_unused_secret
 from tests.conftest import ACCOUNT, REGION
+from tests.remediations.helpers.secretsmanager import DAY, backdate_secret, timestamp_days_ago
 
 DOC = "RemoveUnusedSecret"
-DAY = 86400
 
 
 @pytest.fixture
@@ -37,28 +35,17 @@ def accessed(monkeypatch):
     monkeypatch.setattr(FakeSecret, "to_dict", to_dict)
 
     def set_date(name: str, days_ago: int) -> None:
-        dates[name] = int(time.time()) - days_ago * DAY
+        dates[name] = timestamp_days_ago(days_ago)
 
     return set_date
 
 
 def created(name: str, days_ago: int) -> None:
-    secretsmanager_backends[ACCOUNT][REGION].secrets[name].created_date = int(time.time()) - days_ago * DAY
+    backdate_secret(name, "created_date", days_ago)
 
 
 def deleted(sm, arn: str) -> bool:
     return bool(sm.describe_secret(SecretId=arn).get("DeletedDate"))
-
-
-@pytest.fixture
-def sm():
-    with mock_aws():
-        yield boto3.client("secretsmanager", region_name=REGION)
-
-
-@pytest.fixture
-def sm_doc(run_runbook):
-    return boto3.client("secretsmanager", region_name=REGION)
 
 
 def event(arn: str, days: int = 90) -> dict:

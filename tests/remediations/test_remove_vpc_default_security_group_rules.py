@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import boto3
 import pytest
 
 from asr.simulator.errors import ParameterValidationError
@@ -10,26 +9,14 @@ from remediation_runbooks.scripts.remove_vpc_default_security_group_rules import
     RemediationError,
     remove_vpc_default_security_group_rules,
 )
-from tests.conftest import REGION
+from tests.remediations.helpers.ec2 import security_group_rules
 
 NAME = "RemoveVPCDefaultSecurityGroupRules"
 OUTPUT = "RemoveRulesAndVerify.Output"
 MISSING_GROUP = "sg-0123456789abcdef0"
 
 
-@pytest.fixture(autouse=True)
-def _no_default_amis(monkeypatch):
-    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
-
-
-@pytest.fixture
-def ec2(aws):
-    return boto3.client("ec2", region_name=REGION)
-
-
-def _rules(ec2, group_id: str) -> dict[str, dict]:
-    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group_id]}])
-    return {r["SecurityGroupRuleId"]: r for r in rules["SecurityGroupRules"]}
+pytestmark = pytest.mark.usefixtures("no_default_amis")
 
 
 def _default_group(ec2, vpc_id: str) -> str:
@@ -67,25 +54,25 @@ def vpc(ec2):
 def _bystanders(ec2, vpc) -> dict:
     group = ec2.describe_security_groups(GroupIds=[vpc["default"]])["SecurityGroups"][0]
     return {
-        "custom": _rules(ec2, vpc["custom"]),
-        "other_default": _rules(ec2, vpc["other_default"]),
+        "custom": security_group_rules(ec2, vpc["custom"]),
+        "other_default": security_group_rules(ec2, vpc["other_default"]),
         "target_identity": (group["GroupName"], group["Description"], group["VpcId"], group.get("Tags")),
     }
 
 
 def test_script_revokes_every_rule_of_the_default_group(ec2, vpc):
-    assert len(_rules(ec2, vpc["default"])) == 4
+    assert len(security_group_rules(ec2, vpc["default"])) == 4
     out = remove_vpc_default_security_group_rules({"GroupId": vpc["default"]}, None)
-    assert _rules(ec2, vpc["default"]) == {}
+    assert security_group_rules(ec2, vpc["default"]) == {}
     assert out["VpcId"] == vpc["vpc"]
     assert out["RevokedIngressRules"] != "none" and out["RevokedEgressRules"] != "none"
 
 
 def test_script_refuses_a_group_that_is_not_default(ec2, vpc):
-    before = _rules(ec2, vpc["custom"])
+    before = security_group_rules(ec2, vpc["custom"])
     with pytest.raises(RemediationError, match=f"GroupId {vpc['custom']} is security group 'app', not the default"):
         remove_vpc_default_security_group_rules({"GroupId": vpc["custom"]}, None)
-    assert _rules(ec2, vpc["custom"]) == before
+    assert security_group_rules(ec2, vpc["custom"]) == before
 
 
 def test_script_missing_group_names_the_input(ec2):
@@ -102,7 +89,7 @@ def test_document_closes_the_default_group_and_nothing_else(ec2, vpc, run_runboo
     execution = run_runbook(NAME, GroupId=vpc["default"])
 
     assert execution["AutomationExecutionStatus"] == "Success", execution["FailureMessage"]
-    assert _rules(ec2, vpc["default"]) == {}
+    assert security_group_rules(ec2, vpc["default"]) == {}
     assert _bystanders(ec2, vpc) == bystanders
     assert "Revoked 2 inbound and 2 outbound rule(s)" in str(execution["Outputs"][OUTPUT])
 
@@ -113,24 +100,24 @@ def test_document_second_run_succeeds_and_changes_nothing(ec2, vpc, run_runbook)
     execution = run_runbook(NAME, GroupId=vpc["default"])
     assert execution["AutomationExecutionStatus"] == "Success", execution["FailureMessage"]
     assert "nothing changed" in str(execution["Outputs"][OUTPUT])
-    assert _rules(ec2, vpc["default"]) == {}
+    assert security_group_rules(ec2, vpc["default"]) == {}
     assert _bystanders(ec2, vpc) == bystanders
 
 
 @pytest.mark.parametrize("bad", ["default", "sg-ZZZZZZZZ", "vpc-0123456789abcdef0"])
 def test_document_rejects_a_malformed_group_id(ec2, vpc, run_runbook, bad):
-    before = _rules(ec2, vpc["default"])
+    before = security_group_rules(ec2, vpc["default"])
     with pytest.raises(ParameterValidationError, match="GroupId"):
         run_runbook(NAME, GroupId=bad)
-    assert _rules(ec2, vpc["default"]) == before
+    assert security_group_rules(ec2, vpc["default"]) == before
 
 
 def test_document_refuses_a_non_default_group_and_changes_nothing(ec2, vpc, run_runbook):
-    before = {g: _rules(ec2, vpc[g]) for g in ("default", "custom")}
+    before = {g: security_group_rules(ec2, vpc[g]) for g in ("default", "custom")}
     execution = run_runbook(NAME, GroupId=vpc["custom"])
     assert execution["AutomationExecutionStatus"] == "Failed"
     assert f"GroupId {vpc['custom']} is security group 'app', not the default" in execution["FailureMessage"]
-    assert {g: _rules(ec2, vpc[g]) for g in ("default", "custom")} == before
+    assert {g: security_group_rules(ec2, vpc[g]) for g in ("default", "custom")} == before
 
 
 def test_document_fails_on_a_missing_group_naming_it(ec2, vpc, run_runbook):

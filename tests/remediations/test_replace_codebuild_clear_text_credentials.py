@@ -11,10 +11,11 @@ import json
 
 import boto3
 import pytest
-from botocore.stub import Stubber
 
 from asr.simulator.errors import ParameterValidationError
 from remediation_runbooks.scripts.replace_codebuild_clear_text_credentials import policy_name
+from tests.remediations.helpers import step_output
+from tests.remediations.helpers.stubs import stubbed_boto3_client
 
 DOC = "ReplaceCodeBuildClearTextCredentials"
 ARN = "arn:aws:codebuild:us-east-1:111111111111:project/build"
@@ -30,11 +31,6 @@ FIXED = [
     {"name": "aws_secret_access_key", "value": "/CodeBuild/build/env/aws_secret_access_key", "type": "PARAMETER_STORE"},
     *VARS[2:],
 ]
-
-
-def _output(execution: dict, name: str) -> dict:
-    value = execution["Outputs"][name][0]
-    return json.loads(value) if isinstance(value, str) else value
 
 
 def env(variables: list) -> dict:
@@ -58,19 +54,10 @@ def project(variables: list) -> dict:
 
 @pytest.fixture
 def codebuild(aws, monkeypatch):
-    client = boto3.client("codebuild", region_name="us-east-1")
-    stub = Stubber(client)
-    real = boto3.client
-
-    def fake(service, *args, **kwargs):
-        return client if service == "codebuild" else real(service, *args, **kwargs)
-
-    monkeypatch.setattr(boto3, "client", fake)
-    boto3.client("iam").create_role(RoleName="cb-role", Path="/service-role/", AssumeRolePolicyDocument="{}")
-    boto3.client("iam").create_role(RoleName="bystander", AssumeRolePolicyDocument="{}")
-    with stub:
+    with stubbed_boto3_client(monkeypatch, "codebuild") as stub:
+        boto3.client("iam").create_role(RoleName="cb-role", Path="/service-role/", AssumeRolePolicyDocument="{}")
+        boto3.client("iam").create_role(RoleName="bystander", AssumeRolePolicyDocument="{}")
         yield stub
-    stub.assert_no_pending_responses()
 
 
 def _get(stub, variables: list | None) -> None:
@@ -106,13 +93,13 @@ def test_document_moves_only_the_credentials_then_changes_nothing(run_runbook, c
         )
     )["Statement"][0]
     assert statement["Resource"] == "arn:aws:ssm:us-east-1:111111111111:parameter/CodeBuild/build/*"
-    out = _output(first, "ReplaceCredentials.Output")
+    out = step_output(first, "ReplaceCredentials.Output")
     assert "s3cr3t" not in json.dumps(first["Outputs"]) and out["Policy"] == POLICY
 
     _get(codebuild, FIXED)
     second = run_runbook(DOC, ProjectName="build")
     assert second["AutomationExecutionStatus"] == "Success"
-    assert "nothing changed" in _output(second, "ReplaceCredentials.Output")["Message"]
+    assert "nothing changed" in step_output(second, "ReplaceCredentials.Output")["Message"]
     assert _parameters() == params and _attached("cb-role") == [POLICY]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import boto3
 import pytest
 
 from asr.simulator.errors import ParameterValidationError
@@ -10,36 +9,23 @@ from remediation_runbooks.scripts.revoke_open_ingress_rules import (
     RemediationError,
     revoke_unauthorized_inbound_rules,
 )
-from tests.conftest import REGION
+from tests.remediations.helpers.ec2 import (
+    V4_WORLD,
+    V6_WORLD,
+    make_security_groups,
+    permission,
+    security_group_rules,
+)
 
 NAME = "RevokeUnauthorizedInboundRules"
 OUTPUT = f"{NAME}.Output"
 MISSING_GROUP = "sg-0123456789abcdef0"
-V4_WORLD = {"IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
-V6_WORLD = {"Ipv6Ranges": [{"CidrIpv6": "::/0"}]}
 
-
-@pytest.fixture(autouse=True)
-def _no_default_amis(monkeypatch):
-    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
-
-
-@pytest.fixture
-def ec2(aws):
-    return boto3.client("ec2", region_name=REGION)
-
-
-def _perm(protocol: str, low: int, high: int, **source) -> dict:
-    return {"IpProtocol": protocol, "FromPort": low, "ToPort": high, **source}
-
-
-def _rules(ec2, group_id: str) -> dict[str, dict]:
-    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group_id]}])
-    return {r["SecurityGroupRuleId"]: r for r in rules["SecurityGroupRules"]}
+pytestmark = pytest.mark.usefixtures("no_default_amis")
 
 
 def _find(ec2, group_id: str, protocol: str, low: int, high: int, source: str) -> str:
-    for rid, r in _rules(ec2, group_id).items():
+    for rid, r in security_group_rules(ec2, group_id).items():
         cidr = (
             r.get("CidrIpv4")
             or r.get("CidrIpv6")
@@ -53,30 +39,25 @@ def _find(ec2, group_id: str, protocol: str, low: int, high: int, source: str) -
 
 @pytest.fixture
 def groups(ec2):
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    target = ec2.create_security_group(GroupName="target", Description="t", VpcId=vpc)["GroupId"]
-    other = ec2.create_security_group(GroupName="other", Description="o", VpcId=vpc)["GroupId"]
-    bystander = ec2.create_security_group(GroupName="bystander", Description="b", VpcId=vpc)["GroupId"]
-    prefix_list = ec2.create_managed_prefix_list(
-        PrefixListName="office", MaxEntries=2, AddressFamily="IPv4", Entries=[{"Cidr": "192.0.2.0/24"}]
-    )["PrefixList"]["PrefixListId"]
+    sg = make_security_groups(ec2)
+    target, other, bystander, prefix_list = sg["target"], sg["other"], sg["bystander"], sg["prefix_list"]
     ec2.authorize_security_group_ingress(
         GroupId=target,
         IpPermissions=[
-            _perm("tcp", 22, 22, **V4_WORLD),
-            _perm("tcp", 8000, 8080, **V6_WORLD),
-            _perm("tcp", 0, 65535, **V4_WORLD),
-            _perm("udp", 53, 53, **V4_WORLD),
+            permission("tcp", 22, 22, **V4_WORLD),
+            permission("tcp", 8000, 8080, **V6_WORLD),
+            permission("tcp", 0, 65535, **V4_WORLD),
+            permission("udp", 53, 53, **V4_WORLD),
             {"IpProtocol": "-1", **V6_WORLD},
-            _perm("tcp", 443, 443, **V4_WORLD, **V6_WORLD),
-            _perm("tcp", 80, 80, **V4_WORLD),
-            _perm("tcp", 22, 22, IpRanges=[{"CidrIp": "172.16.0.0/12"}]),
-            _perm("tcp", 5432, 5432, UserIdGroupPairs=[{"GroupId": other}]),
-            _perm("tcp", 3389, 3389, PrefixListIds=[{"PrefixListId": prefix_list}]),
-            _perm("icmp", -1, -1, **V4_WORLD),
+            permission("tcp", 443, 443, **V4_WORLD, **V6_WORLD),
+            permission("tcp", 80, 80, **V4_WORLD),
+            permission("tcp", 22, 22, IpRanges=[{"CidrIp": "172.16.0.0/12"}]),
+            permission("tcp", 5432, 5432, UserIdGroupPairs=[{"GroupId": other}]),
+            permission("tcp", 3389, 3389, PrefixListIds=[{"PrefixListId": prefix_list}]),
+            permission("icmp", -1, -1, **V4_WORLD),
         ],
     )
-    ec2.authorize_security_group_ingress(GroupId=bystander, IpPermissions=[_perm("tcp", 22, 22, **V4_WORLD)])
+    ec2.authorize_security_group_ingress(GroupId=bystander, IpPermissions=[permission("tcp", 22, 22, **V4_WORLD)])
     offending = {
         _find(ec2, target, "tcp", 22, 22, "0.0.0.0/0"),
         _find(ec2, target, "tcp", 8000, 8080, "::/0"),
@@ -89,12 +70,12 @@ def groups(ec2):
 
 def test_script_revokes_unauthorized_rules_only(ec2, groups):
     target = groups["target"]
-    before = _rules(ec2, target)
+    before = security_group_rules(ec2, target)
     event = {"SecurityGroupId": target, "AuthorizedTcpPorts": ["80", "443"], "AuthorizedUdpPorts": []}
 
     out = revoke_unauthorized_inbound_rules(event, None)
 
-    after = _rules(ec2, target)
+    after = security_group_rules(ec2, target)
     assert set(after) == set(before) - groups["offending"]
     assert all(after[rid] == before[rid] for rid in after)
     assert out["RevokedCount"] == "5"
@@ -108,7 +89,7 @@ def test_script_honours_authorized_ports_and_ranges(ec2, groups):
         "AuthorizedUdpPorts": ["53"],
     }
     revoke_unauthorized_inbound_rules(event, None)
-    left = _rules(ec2, target)
+    left = security_group_rules(ec2, target)
     assert _find(ec2, target, "tcp", 22, 22, "0.0.0.0/0") in left
     assert _find(ec2, target, "tcp", 8000, 8080, "::/0") in left
     assert _find(ec2, target, "udp", 53, 53, "0.0.0.0/0") in left
@@ -118,12 +99,12 @@ def test_script_honours_authorized_ports_and_ranges(ec2, groups):
 
 @pytest.mark.parametrize("bad", ["70000", "22-21", "http"])
 def test_script_bad_port_entry_names_the_parameter_and_changes_nothing(ec2, groups, bad):
-    before = _rules(ec2, groups["target"])
+    before = security_group_rules(ec2, groups["target"])
     with pytest.raises(RemediationError, match=f"AuthorizedTcpPorts entry '{bad}'"):
         revoke_unauthorized_inbound_rules(
             {"SecurityGroupId": groups["target"], "AuthorizedTcpPorts": [bad], "AuthorizedUdpPorts": []}, None
         )
-    assert _rules(ec2, groups["target"]) == before
+    assert security_group_rules(ec2, groups["target"]) == before
 
 
 def test_script_missing_group_names_the_input(ec2):
@@ -136,17 +117,17 @@ def test_script_missing_group_names_the_input(ec2):
 
 def test_document_with_default_ports_revokes_offending_rules_and_nothing_else(ec2, groups, run_runbook):
     target = groups["target"]
-    before = _rules(ec2, target)
-    bystander_before = _rules(ec2, groups["bystander"])
+    before = security_group_rules(ec2, target)
+    bystander_before = security_group_rules(ec2, groups["bystander"])
 
     execution = run_runbook(NAME, SecurityGroupId=target)
 
     assert execution["AutomationExecutionStatus"] == "Success", execution["FailureMessage"]
-    after = _rules(ec2, target)
+    after = security_group_rules(ec2, target)
     assert set(after) == set(before) - groups["offending"]
     assert all(after[rid] == before[rid] for rid in after), "kept rules (incl. egress) unchanged"
     assert any(r["IsEgress"] for r in after.values())
-    assert _rules(ec2, groups["bystander"]) == bystander_before
+    assert security_group_rules(ec2, groups["bystander"]) == bystander_before
     assert "Revoked 5 inbound rule(s)" in str(execution["Outputs"][OUTPUT])
 
 
@@ -156,7 +137,7 @@ def test_document_passes_the_authorized_port_lists(ec2, groups, run_runbook):
         NAME, SecurityGroupId=target, AuthorizedTcpPorts=["22", "80", "443", "8000-8080"], AuthorizedUdpPorts=["53"]
     )
     assert execution["AutomationExecutionStatus"] == "Success", execution["FailureMessage"]
-    left = _rules(ec2, target)
+    left = security_group_rules(ec2, target)
     assert _find(ec2, target, "tcp", 22, 22, "0.0.0.0/0") in left
     assert _find(ec2, target, "udp", 53, 53, "0.0.0.0/0") in left
     assert "Revoked 2 inbound rule(s)" in str(execution["Outputs"][OUTPUT])
@@ -164,11 +145,11 @@ def test_document_passes_the_authorized_port_lists(ec2, groups, run_runbook):
 
 def test_document_second_run_succeeds_and_changes_nothing(ec2, groups, run_runbook):
     run_runbook(NAME, SecurityGroupId=groups["target"])
-    kept = _rules(ec2, groups["target"])
+    kept = security_group_rules(ec2, groups["target"])
     execution = run_runbook(NAME, SecurityGroupId=groups["target"])
     assert execution["AutomationExecutionStatus"] == "Success", execution["FailureMessage"]
     assert "nothing changed" in str(execution["Outputs"][OUTPUT])
-    assert _rules(ec2, groups["target"]) == kept
+    assert security_group_rules(ec2, groups["target"]) == kept
 
 
 @pytest.mark.parametrize(
@@ -181,16 +162,16 @@ def test_document_second_run_succeeds_and_changes_nothing(ec2, groups, run_runbo
     ],
 )
 def test_document_rejects_malformed_input_naming_it(ec2, groups, run_runbook, param, value):
-    before = _rules(ec2, groups["target"])
+    before = security_group_rules(ec2, groups["target"])
     params = {"SecurityGroupId": groups["target"], param: value}
     with pytest.raises(ParameterValidationError, match=param):
         run_runbook(NAME, **params)
-    assert _rules(ec2, groups["target"]) == before
+    assert security_group_rules(ec2, groups["target"]) == before
 
 
 def test_document_fails_on_a_missing_group_naming_it(ec2, groups, run_runbook):
-    before = _rules(ec2, groups["target"])
+    before = security_group_rules(ec2, groups["target"])
     execution = run_runbook(NAME, SecurityGroupId=MISSING_GROUP)
     assert execution["AutomationExecutionStatus"] == "Failed"
     assert f"SecurityGroupId {MISSING_GROUP}: no such security group" in execution["FailureMessage"]
-    assert _rules(ec2, groups["target"]) == before
+    assert security_group_rules(ec2, groups["target"]) == before

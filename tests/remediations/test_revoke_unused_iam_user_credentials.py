@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import boto3
 import pytest
-from moto import mock_aws
 from moto.core.utils import utcnow
 from moto.iam.models import AccessKeyLastUsed, iam_backends
 
@@ -57,12 +56,6 @@ def has_password(user: str) -> bool:
         return True
     except iam.exceptions.NoSuchEntityException:
         return False
-
-
-@pytest.fixture
-def aws_only():
-    with mock_aws():
-        yield
 
 
 def run_script(user: str, days: str = "90") -> dict:

@@ -8,8 +8,6 @@ CloudFront shapes, patched into the script through boto3.client (S3 stays on mot
 
 from __future__ import annotations
 
-import json
-
 import boto3
 import pytest
 from botocore.stub import Stubber
@@ -21,14 +19,11 @@ from remediation_runbooks.scripts.set_cloudfront_origin_domain import (
     bucket_exists,
     bucket_of,
 )
+from tests.remediations.helpers import step_output
+from tests.remediations.helpers.stubs import stubbed_boto3_client
 
 DOC = "SetCloudFrontOriginDomain"
 DIST = "E2QWRUHAPOMQZL"
-
-
-def _output(execution: dict, name: str) -> dict:
-    value = execution["Outputs"][name][0]
-    return json.loads(value) if isinstance(value, str) else value
 
 
 @pytest.mark.parametrize(
@@ -127,14 +122,14 @@ def test_document_rewrites_only_origins_of_missing_buckets_then_changes_nothing(
     assert {**after, "Origins": None} == {**before, "Origins": None}  # enabled, behaviors, root object... kept
     assert after["Enabled"] is True
     assert config(bystander) == other
-    out = _output(first, "SetOriginDomain.Output")
+    out = step_output(first, "SetOriginDomain.Output")
     assert out["RewrittenOrigins"] == ["gone (deleted-assets.s3.amazonaws.com)"]
     assert out["KeptS3Origins"] == ["live (live-assets.s3.us-east-1.amazonaws.com)"]
 
     second = run_runbook(DOC, DistributionId=target)
     assert second["AutomationExecutionStatus"] == "Success", second.get("FailureMessage")
-    assert _output(second, "SetOriginDomain.Output")["RewrittenOrigins"] == []
-    assert "nothing changed" in _output(second, "SetOriginDomain.Output")["Message"]
+    assert step_output(second, "SetOriginDomain.Output")["RewrittenOrigins"] == []
+    assert "nothing changed" in step_output(second, "SetOriginDomain.Output")["Message"]
     assert config(target) == after
 
 
@@ -144,7 +139,7 @@ def test_document_changes_nothing_when_every_bucket_exists(run_runbook):
     before = config(target)
     out = run_runbook(DOC, DistributionId=target)
     assert out["AutomationExecutionStatus"] == "Success", out.get("FailureMessage")
-    assert _output(out, "SetOriginDomain.Output")["RewrittenOrigins"] == []
+    assert step_output(out, "SetOriginDomain.Output")["RewrittenOrigins"] == []
     assert config(target) == before
 
 
@@ -178,17 +173,8 @@ def test_document_fails_on_a_missing_distribution(run_runbook):
 
 @pytest.fixture
 def cloudfront(aws, monkeypatch):
-    client = boto3.client("cloudfront", region_name="us-east-1")
-    stub = Stubber(client)
-    real = boto3.client
-
-    def fake(service, *args, **kwargs):
-        return client if service == "cloudfront" else real(service, *args, **kwargs)
-
-    monkeypatch.setattr(boto3, "client", fake)
-    with stub:
+    with stubbed_boto3_client(monkeypatch, "cloudfront") as stub:
         yield stub
-    stub.assert_no_pending_responses()
 
 
 def real_config(gone_domain: str) -> dict:
@@ -262,7 +248,7 @@ def test_document_sends_back_the_whole_config_with_only_the_dead_origin_rewritte
     cloudfront.add_response("get_distribution_config", {"DistributionConfig": after, "ETag": "ETAG2"}, {"Id": DIST})
     out = run_runbook(DOC, DistributionId=DIST)
     assert out["AutomationExecutionStatus"] == "Success", out.get("FailureMessage")
-    assert _output(out, "SetOriginDomain.Output")["RewrittenOrigins"] == ["gone (deleted-assets.s3.amazonaws.com)"]
+    assert step_output(out, "SetOriginDomain.Output")["RewrittenOrigins"] == ["gone (deleted-assets.s3.amazonaws.com)"]
 
 
 def test_document_fails_when_the_update_does_not_stick(run_runbook, cloudfront):

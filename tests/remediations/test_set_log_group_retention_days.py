@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from asr.simulator.errors import ParameterValidationError
 from remediation_runbooks.scripts.set_log_group_retention_days import (
@@ -24,17 +22,6 @@ def group_arn(name: str, account: str = ACCOUNT) -> str:
 def retention(logs, name: str) -> int | None:
     groups = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
     return next(g.get("retentionInDays") for g in groups if g["logGroupName"] == name)
-
-
-@pytest.fixture
-def logs():
-    with mock_aws():
-        yield boto3.client("logs", region_name=REGION)
-
-
-@pytest.fixture
-def logs_doc(run_runbook):
-    return boto3.client("logs", region_name=REGION)
 
 
 # --- script --------------------------------------------------------------------

@@ -8,6 +8,7 @@ import pytest
 from asr.simulator.errors import ParameterValidationError
 from remediation_runbooks.scripts.set_s3_lifecycle_policy import RULE_ID, RemediationError, set_lifecycle_policy
 from tests.conftest import ACCOUNT
+from tests.remediations.helpers.stubs import stub_every_boto3_client
 
 NAME = "SetS3LifecyclePolicy"
 THEIRS = {"ID": "expire-tmp", "Status": "Enabled", "Filter": {"Prefix": "tmp/"}, "Expiration": {"Days": 7}}
@@ -47,30 +48,26 @@ def _assert_theirs_kept(s3, bucket="target-bucket"):
 def test_script_sends_the_size_filter(monkeypatch):
     # moto drops Filter.ObjectSizeGreaterThan when it stores a lifecycle rule (it returns
     # Filter {}), so the exact request is proven with Stubber against the real API shapes.
-    from botocore.stub import Stubber
-
-    client = boto3.client("s3", region_name="us-east-1")
+    stub = stub_every_boto3_client(monkeypatch, "s3")
     rule = {
         "ID": RULE_ID,
         "Status": "Enabled",
         "Filter": {"ObjectSizeGreaterThan": 131072},
         "Transitions": [{"Days": 30, "StorageClass": "INTELLIGENT_TIERING"}],
     }
-    with Stubber(client) as stub:
-        stub.add_response("get_bucket_lifecycle_configuration", {"Rules": [THEIRS]})
-        stub.add_response(
-            "put_bucket_lifecycle_configuration",
-            {},
-            {
-                "Bucket": "target-bucket",
-                "ExpectedBucketOwner": ACCOUNT,
-                "LifecycleConfiguration": {"Rules": [THEIRS, rule]},
-            },
-        )
-        stub.add_response("get_bucket_lifecycle_configuration", {"Rules": [THEIRS, rule]})
-        monkeypatch.setattr(boto3, "client", lambda *_a, **_k: client)
-        set_lifecycle_policy(_event(), None)
-        stub.assert_no_pending_responses()
+    stub.add_response("get_bucket_lifecycle_configuration", {"Rules": [THEIRS]})
+    stub.add_response(
+        "put_bucket_lifecycle_configuration",
+        {},
+        {
+            "Bucket": "target-bucket",
+            "ExpectedBucketOwner": ACCOUNT,
+            "LifecycleConfiguration": {"Rules": [THEIRS, rule]},
+        },
+    )
+    stub.add_response("get_bucket_lifecycle_configuration", {"Rules": [THEIRS, rule]})
+    set_lifecycle_policy(_event(), None)
+    stub.assert_no_pending_responses()
 
 
 def test_script_adds_the_rule_and_keeps_the_others(s3):

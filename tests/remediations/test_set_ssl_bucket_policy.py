@@ -6,11 +6,11 @@ import json
 
 import boto3
 import pytest
-from botocore.stub import Stubber
 
 from asr.simulator.errors import ParameterValidationError
 from remediation_runbooks.scripts.set_ssl_bucket_policy import RemediationError, add_ssl_bucket_policy, ssl_statement
 from tests.conftest import ACCOUNT
+from tests.remediations.helpers.stubs import stub_every_boto3_client
 
 NAME = "SetSSLBucketPolicy"
 ARN = "arn:aws:s3:::target-bucket"
@@ -123,20 +123,18 @@ def test_script_public_statement_without_block_public_access_is_kept(s3):
 def test_script_explains_access_denied_from_s3(monkeypatch):
     # moto does not enforce BlockPublicPolicy on PutBucketPolicy; real S3 answers AccessDenied
     # (implementation guide, troubleshooting "SetSSLBucketPolicy fails with AccessDenied").
-    client = boto3.client("s3", region_name="us-east-1")
-    with Stubber(client) as stub:
-        stub.add_response(
-            "get_bucket_policy",
-            {"Policy": _policy(READER)},
-            {"Bucket": "target-bucket", "ExpectedBucketOwner": ACCOUNT},
-        )
-        stub.add_client_error("put_bucket_policy", service_error_code="AccessDenied", http_status_code=403)
-        monkeypatch.setattr(boto3, "client", lambda *_a, **_k: client)
-        with pytest.raises(
-            RemediationError, match="BucketName target-bucket: S3 denied PutBucketPolicy. If Block Public Access"
-        ):
-            add_ssl_bucket_policy(_event(), None)
-        stub.assert_no_pending_responses()
+    stub = stub_every_boto3_client(monkeypatch, "s3")
+    stub.add_response(
+        "get_bucket_policy",
+        {"Policy": _policy(READER)},
+        {"Bucket": "target-bucket", "ExpectedBucketOwner": ACCOUNT},
+    )
+    stub.add_client_error("put_bucket_policy", service_error_code="AccessDenied", http_status_code=403)
+    with pytest.raises(
+        RemediationError, match="BucketName target-bucket: S3 denied PutBucketPolicy. If Block Public Access"
+    ):
+        add_ssl_bucket_policy(_event(), None)
+    stub.assert_no_pending_responses()
 
 
 def test_script_missing_bucket(s3):

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from asr.simulator.errors import ParameterValidationError
 from remediation_runbooks.scripts.tag_dynamodb_table_resource import (
@@ -41,17 +39,6 @@ def tags(ddb, name: str) -> dict[str, str]:
         if not page.get("NextToken"):
             return found
         kwargs["NextToken"] = page["NextToken"]
-
-
-@pytest.fixture
-def ddb():
-    with mock_aws():
-        yield boto3.client("dynamodb", region_name=REGION)
-
-
-@pytest.fixture
-def ddb_doc(run_runbook):
-    return boto3.client("dynamodb", region_name=REGION)
 
 
 # --- script --------------------------------------------------------------------

@@ -12,11 +12,11 @@ from __future__ import annotations
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
-from botocore.stub import Stubber
 
 from asr.simulator.errors import ParameterValidationError
 from remediation_runbooks.scripts.tag_guardduty_resource import RemediationError, tag_guardduty_resource
 from tests.conftest import ACCOUNT, OTHER_ACCOUNT
+from tests.remediations.helpers.stubs import stub_every_boto3_client
 
 NAME = "TagGuardDutyResource"
 DETECTOR_ID = "0123456789abcdef0123456789abcdef"
@@ -29,11 +29,7 @@ def _event(arn=DETECTOR_ARN, keys=(DEFAULT_KEY,)):
 
 
 def _stub(monkeypatch):
-    client = boto3.client("guardduty", region_name="us-east-1")
-    stub = Stubber(client)
-    monkeypatch.setattr(boto3, "client", lambda *_a, **_k: client)
-    stub.activate()
-    return stub
+    return stub_every_boto3_client(monkeypatch, "guardduty")
 
 
 # --- script (Stubber) ----------------------------------------------------------------

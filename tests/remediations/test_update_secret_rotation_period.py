@@ -7,27 +7,27 @@ overdue secret set the date in moto's backend (``overdue``).
 from __future__ import annotations
 
 import json
-import time
 
-import boto3
 import pytest
-from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
-from moto.secretsmanager.models import secretsmanager_backends
 
 from asr.simulator.errors import ParameterValidationError
 from remediation_runbooks.scripts.secret_rotation import RemediationError, update_rotation_period
 from tests.conftest import ACCOUNT, REGION
-from tests.remediations import test_enable_auto_secret_rotation as rotation_tests
-from tests.remediations.test_enable_auto_secret_rotation import rotation, rotation_function, secret_with_function
-
-lambda_without_docker = rotation_tests.lambda_without_docker  # fixture, shared
+from tests.remediations.helpers.secretsmanager import (
+    backdate_secret,
+    rotation,
+    rotation_function,
+    secret_with_function,
+)
 
 DOC = "UpdateSecretRotationPeriod"
 
+pytestmark = pytest.mark.usefixtures("lambda_without_docker")
+
 
 def overdue(name: str, days: int) -> None:
-    secretsmanager_backends[ACCOUNT][REGION].secrets[name].last_rotation_date = int(time.time()) - days * 86400
+    backdate_secret(name, "last_rotation_date", days)
 
 
 def versions(sm, arn: str) -> dict[str, list[str]]:
@@ -51,17 +51,6 @@ def rotations(monkeypatch) -> list[tuple[str, str]]:
 
 def rotated_now(calls: list[tuple[str, str]], name: str) -> bool:
     return (name, "createSecret") in calls
-
-
-@pytest.fixture
-def sm(lambda_without_docker):
-    with mock_aws():
-        yield boto3.client("secretsmanager", region_name=REGION)
-
-
-@pytest.fixture
-def sm_doc(lambda_without_docker, run_runbook):
-    return boto3.client("secretsmanager", region_name=REGION)
 
 
 # --- script --------------------------------------------------------------------
