@@ -233,6 +233,10 @@ def control_available_parameter(control_id: str) -> str:
     return f"Enable{_strip(control_id)}"
 
 
+#: CloudFormation parameter of the admin playbook templates that resolves SSM_ORCHESTRATOR_ARN.
+PLAYBOOK_ORCHESTRATOR_PARAMETER = "OrchestratorArn"
+
+
 # --- orchestrator and notifications --------------------------------------------
 
 ORCHESTRATOR_NAME = f"{SOLUTION_ID}-ASR-Orchestrator"
@@ -247,6 +251,22 @@ ADMIN_KMS_ALIAS = f"{SOLUTION_ID}-SHARR-Key"
 MEMBER_KMS_ALIAS = f"{SOLUTION_ID}-SHARR-Remediation-Key"
 DASHBOARD_NAME = "ASR-Remediation-Metrics-Dashboard"
 METRICS_NAMESPACE = "ASR"
+
+
+#: Orchestrator Lambda functions (reference names where the role matches).
+RESOLVE_FUNCTION = f"{SOLUTION_ID}-ASR-checkSSMDocumentState"
+WORKER_FUNCTION = f"{SOLUTION_ID}-ASR-schedulingLambdaTrigger"
+NOTIFY_FUNCTION = f"{SOLUTION_ID}-ASR-sendNotifications"
+CUSTOM_ACTION_FUNCTION = f"{SOLUTION_ID}-SHARR-CustomAction"
+CUSTOM_ACTION_DESCRIPTION = "Submit the finding to Automated Response and Remediation (ASR) for remediation."
+TICKETING_ACTION_DESCRIPTION = "Submit the finding to ASR for remediation, and create a ticket."
+#: Placeholder ticket function name when TicketGenFunctionName is blank (never invoked).
+NO_TICKET_FUNCTION = f"{SOLUTION_ID}-ASR-NoTicketGenerator"
+#: Remediations are spaced this many seconds apart per account and Region.
+REMEDIATION_WAIT_SECONDS = 3
+ORCHESTRATOR_TIMEOUT_MINUTES = 90
+#: Alarm on remediation jobs the worker gave up on (their executions wait for the timeout).
+SCHEDULING_DLQ_ALARM = "ASR-SchedulingDeadLetters"
 
 
 def lambda_function_name(purpose: str) -> str:

@@ -2,19 +2,24 @@
 
 Deployed once, in the Security Hub delegated-admin account and the finding
 aggregation Region. Composes the solution key and topic, the parameters the
-orchestrator reads, the orchestrator log nested stack and one playbook admin nested
-stack per standard.
+orchestrator reads, the orchestrator log nested stack, the orchestrator
+(``asr/admin/orchestrator.py``), the Security Hub custom actions and their rules
+(``asr/admin/custom_actions.py``) and one playbook admin nested stack per standard.
 """
 
 from __future__ import annotations
 
 import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from asr import solution
+from asr.admin.custom_actions import CustomActions
+from asr.admin.orchestrator import Orchestrator
 from asr.cdk_common import Distribution, SolutionStack
 from asr.playbooks.data import Standard
 
@@ -168,6 +173,44 @@ class AdminStack(SolutionStack):
             solution.TEMPLATE_FILES[solution.ORCHESTRATOR_LOG_STACK],
             {"KmsKeyArn": self.key.key_arn, "ReuseOrchestratorLogGroup": reuse_log.value_as_string},
         )
+        self.orchestrator = Orchestrator(
+            self,
+            "Orchestrator",
+            key=self.key,
+            topic=self.topic,
+            enhanced_metrics=enhanced.value_as_string,
+            ticket_function_name=ticket_fn.value_as_string,
+            ticketing_on=self.ticketing_on,
+        )
+        machine = self.orchestrator.state_machine
+        machine.node.add_dependency(self.orchestrator_log)
+        orchestrator_arn = self.ssm_parameter(
+            "SHARR_Orchestrator_Arn",
+            solution.SSM_ORCHESTRATOR_ARN,
+            machine.state_machine_arn,
+            "ARN of the orchestrator state machine (targets of the playbooks' AutoTrigger rules).",
+        )
+        dead_letters = cloudwatch.Alarm(
+            self,
+            "SchedulingDeadLettersAlarm",
+            alarm_name=solution.SCHEDULING_DLQ_ALARM,
+            alarm_description=(
+                "A remediation job reached the scheduling dead-letter queue: its orchestrator execution waits for "
+                "its timeout. See the schedulingLambdaTrigger logs."
+            ),
+            metric=self.orchestrator.dead_letters.metric_approximate_number_of_messages_visible(
+                period=cdk.Duration.minutes(5)
+            ),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        dead_letters.add_alarm_action(cloudwatch_actions.SnsAction(alarm_topic))
+        dead_letters.node.default_child.cfn_options.condition = alarms_on
+        self.custom_actions = CustomActions(
+            self, "CustomActions", state_machine=machine, ticketing_on=self.ticketing_on
+        )
         self.playbook_stacks = {
             std.key: self.nested(
                 solution.playbook_admin_stack_id(std.key),
@@ -180,6 +223,8 @@ class AdminStack(SolutionStack):
             )
             for std in standards
         }
+        for nested in self.playbook_stacks.values():
+            nested.node.add_dependency(machine, orchestrator_arn)
 
         out = cdk.CfnOutput(
             self,

@@ -1,0 +1,1 @@
+"""Custom resource provider for Security Hub custom actions (``Custom::ActionTarget``)."""

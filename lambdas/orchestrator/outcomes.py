@@ -1,0 +1,69 @@
+"""Every outcome a finding can have, as the reference names them, with its severity."""
+
+from __future__ import annotations
+
+READY = "READY"  # internal: resolved, go on to scheduling (never notified)
+
+NOT_NEW = "NOT_NEW"
+NO_RUNBOOK = "NO_RUNBOOK"
+PLAYBOOK_NOT_ENABLED = "PLAYBOOK_NOT_ENABLED"
+RUNBOOK_NOT_ACTIVE = "RUNBOOK_NOT_ACTIVE"
+ASSUME_ROLE_FAILURE = "ASSUME_ROLE_FAILURE"
+LAMBDA_ERROR = "LAMBDA_ERROR"
+QUEUED = "QUEUED"
+SUCCESS = "SUCCESS"
+FAILED = "FAILED"
+TIMEDOUT = "TIMEDOUT"
+CANCELLED = "CANCELLED"
+
+ALL = (
+    NOT_NEW,
+    NO_RUNBOOK,
+    PLAYBOOK_NOT_ENABLED,
+    RUNBOOK_NOT_ACTIVE,
+    ASSUME_ROLE_FAILURE,
+    LAMBDA_ERROR,
+    QUEUED,
+    SUCCESS,
+    FAILED,
+    TIMEDOUT,
+    CANCELLED,
+)
+
+INFO = "INFO"
+ERROR = "ERROR"
+
+
+def severity(outcome: str) -> str:
+    """INFO for QUEUED and SUCCESS, ERROR for every other outcome (as the reference)."""
+    return INFO if outcome in (QUEUED, SUCCESS) else ERROR
+
+
+#: Outcomes after which the orchestrator writes a Note and sets Workflow NOTIFIED.
+#: SUCCESS is recorded by the control runbook (RESOLVED); QUEUED is not final;
+#: NOT_NEW gets a Note only (the finding's workflow belongs to whoever moved it).
+UPDATE_WORKFLOW = frozenset(
+    {
+        NO_RUNBOOK,
+        PLAYBOOK_NOT_ENABLED,
+        RUNBOOK_NOT_ACTIVE,
+        ASSUME_ROLE_FAILURE,
+        LAMBDA_ERROR,
+        FAILED,
+        TIMEDOUT,
+        CANCELLED,
+    }
+)
+NOTE_ONLY = frozenset({NOT_NEW})
+
+#: SSM Automation execution status -> outcome (terminal statuses only).
+AUTOMATION_STATUS = {
+    "Success": SUCCESS,
+    "CompletedWithSuccess": SUCCESS,
+    "Failed": FAILED,
+    "CompletedWithFailure": FAILED,
+    "Rejected": FAILED,
+    "TimedOut": TIMEDOUT,
+    "Cancelled": CANCELLED,
+    "Cancelling": CANCELLED,
+}

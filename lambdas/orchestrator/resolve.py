@@ -1,0 +1,216 @@
+"""Resolve a finding to its remediation target, or to a final outcome (notified here).
+
+Input (one Map item): ``{"Finding": {...}, "EventType": "...", "CustomActionName": "..."}``.
+Output: the item plus ``Outcome`` (``READY`` or a final outcome), ``Message`` and, when
+READY, ``Target`` = {Account, Region, Partition, Runbook, RoleArn, Parameters, ...}.
+Never raises for a bad finding: every problem is an outcome with a message.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from asr import solution
+from lambdas.orchestrator import aws, outcomes, workflow
+from lambdas.orchestrator.finding import Finding, FindingError, clean_ssm
+from lambdas.orchestrator.log import bind, clear, get_logger
+from lambdas.orchestrator.notifications import Notification, assume_role_failure_metric, send
+
+logger = get_logger(__name__)
+
+
+class Outcome(Exception):
+    def __init__(self, outcome: str, message: str, short_name: str = "") -> None:
+        super().__init__(message)
+        self.outcome = outcome
+        self.message = message
+        self.short_name = short_name
+
+
+def _is_new(event_type: Any, finding: Finding) -> bool:
+    if event_type == solution.EVENT_CUSTOM_ACTION:
+        return True
+    return event_type == solution.EVENT_IMPORTED and finding.workflow_status == "NEW"
+
+
+def _document_state(session: Any, region: str, runbook: str, account: str) -> None:
+    """Raise Outcome unless ``runbook`` exists, is an Automation document and is Active."""
+    try:
+        doc = session.client("ssm", region_name=region, config=aws.CONFIG).describe_document(Name=runbook)["Document"]
+    except ClientError as err:
+        code = aws.error_code(err)
+        if code == "InvalidDocument":
+            raise Outcome(outcomes.NO_RUNBOOK, _no_runbook(runbook, account, region)) from None
+        if code in aws.ACCESS_DENIED:
+            assume_role_failure_metric()
+            raise Outcome(
+                outcomes.ASSUME_ROLE_FAILURE,
+                f"{solution.ORCHESTRATOR_MEMBER_ROLE} in account {account} may not describe {runbook}: {code}.",
+            ) from None
+        raise
+    status, doc_type = doc.get("Status"), doc.get("DocumentType")
+    if doc_type != "Automation" or status != "Active":
+        raise Outcome(
+            outcomes.RUNBOOK_NOT_ACTIVE,
+            f"Runbook {runbook} in account {account} Region {region} is not an Active Automation document "
+            f"(Status {status}, DocumentType {doc_type}).",
+        )
+
+
+def _no_runbook(runbook: str, account: str, region: str) -> str:
+    return (
+        f"ASR runbook {runbook} could not be found in account {account} in region {region}. Verify that the "
+        "member stack and the playbook of this standard are deployed there, and that the control is available."
+    )
+
+
+def _role_arn(session: Any, finding: Finding, preferred: str) -> str:
+    """``preferred`` if that role exists in the member account, else the member role."""
+    if preferred:
+        try:
+            session.client("iam", config=aws.CONFIG).get_role(RoleName=preferred)
+            return aws.role_arn(finding.partition, finding.account, preferred)
+        except ClientError as err:
+            if aws.error_code(err) not in ("NoSuchEntity", *aws.ACCESS_DENIED):
+                raise
+    return aws.role_arn(finding.partition, finding.account, solution.ORCHESTRATOR_MEMBER_ROLE)
+
+
+def _security_hub_target(finding: Finding) -> dict[str, Any]:
+    std, version = finding.standard_name, finding.standard_version
+    short = aws.get_parameter(solution.ssm_standard_shortname(clean_ssm(std), clean_ssm(version)))
+    if not short:
+        raise Outcome(
+            outcomes.PLAYBOOK_NOT_ENABLED,
+            f"ASR playbook for ({std}) v{version} is not installed: parameter "
+            f"{solution.ssm_standard_shortname(std, version)} does not exist.",
+        )
+    status = aws.get_parameter(solution.ssm_standard_status(clean_ssm(std), clean_ssm(version)))
+    if status != solution.STANDARD_ENABLED:
+        raise Outcome(
+            outcomes.PLAYBOOK_NOT_ENABLED,
+            f"ASR playbook for ({std}) v{version} is not enabled.",
+            short,
+        )
+    control = finding.control_id
+    remap = aws.get_parameter(solution.ssm_control_remap(clean_ssm(short), clean_ssm(version), clean_ssm(control)))
+    runbook_control = remap or control
+    runbook = solution.control_runbook(short, version, runbook_control)
+    try:
+        session = aws.member_session(finding.partition, finding.account, finding.resource_region)
+        _document_state(session, finding.resource_region, runbook, finding.account)
+        role = _role_arn(session, finding, solution.custom_control_role(short, version, runbook_control))
+    except aws.AssumeRoleError as err:
+        assume_role_failure_metric()
+        raise Outcome(outcomes.ASSUME_ROLE_FAILURE, str(err), short) from None
+    except Outcome as result:
+        result.short_name = short
+        raise
+    alternate = workflow.alternate_workflow(finding)
+    parameters: dict[str, Any] = {"Finding": json.dumps(finding.raw), "AutomationAssumeRole": role}
+    target = {
+        "Account": finding.account,
+        "Region": finding.resource_region,
+        "Partition": finding.partition,
+        "Runbook": runbook,
+        "RoleArn": role,
+        "StandardShortName": short,
+        "StandardVersion": version,
+        "ControlId": control,
+        "RunbookControlId": runbook_control,
+    }
+    if alternate is not None:
+        if alternate.account == "admin":
+            target["Account"], target["Region"] = _admin_account(), aws.region()
+        role_name = alternate.role or solution.ORCHESTRATOR_MEMBER_ROLE
+        target["RoleArn"] = parameters["AutomationAssumeRole"] = aws.role_arn(
+            finding.partition, target["Account"], role_name
+        )
+        parameters["RemediationDoc"] = runbook
+        parameters["Workflow"] = json.dumps({"WorkflowDocument": alternate.runbook, "ApprovalRequired": True})
+        target["Runbook"] = alternate.runbook
+    target["Parameters"] = parameters
+    return target
+
+
+def _admin_account() -> str:
+    return aws.client("sts").get_caller_identity()["Account"]
+
+
+def _custom_target(finding: Finding) -> dict[str, Any]:
+    try:
+        custom = workflow.custom_runbook(finding)
+    except workflow.CustomRunbookError as err:
+        raise Outcome(outcomes.LAMBDA_ERROR, str(err)) from None
+    if custom is None:
+        raise Outcome(
+            outcomes.NO_RUNBOOK,
+            f"No runbook for {finding.product_name or 'unknown product'} finding {finding.title!r}: create "
+            f"parameter {solution.ssm_custom_runbook(workflow.custom_runbook_key(finding))} = "
+            '{"RunbookName": "<runbook>", "RunbookRole": "<optional role>"}.',
+        )
+    try:
+        session = aws.member_session(finding.partition, finding.account, finding.resource_region)
+        _document_state(session, finding.resource_region, custom.runbook, finding.account)
+        role = _role_arn(session, finding, custom.role)
+    except aws.AssumeRoleError as err:
+        assume_role_failure_metric()
+        raise Outcome(outcomes.ASSUME_ROLE_FAILURE, str(err)) from None
+    return {
+        "Account": finding.account,
+        "Region": finding.resource_region,
+        "Partition": finding.partition,
+        "Runbook": custom.runbook,
+        "RoleArn": role,
+        "StandardShortName": "",
+        "StandardVersion": "",
+        "ControlId": "",
+        "RunbookControlId": "",
+        "Parameters": {"Finding": json.dumps(finding.raw), "AutomationAssumeRole": role},
+    }
+
+
+def resolve(event: dict[str, Any]) -> dict[str, Any]:
+    finding: Finding | None = None
+    short_name = ""
+    try:
+        finding = Finding.parse(event.get("Finding"))
+        bind(finding_id=finding.id)
+        if not _is_new(event.get("EventType"), finding):
+            raise Outcome(outcomes.NOT_NEW, f"Finding Workflow State is not NEW ({finding.workflow_status}).")
+        target = _security_hub_target(finding) if finding.security_hub else _custom_target(finding)
+        message = (
+            f"Remediation of {finding.control_id or finding.title} in account {target['Account']} "
+            f"Region {target['Region']} resolved to runbook {target['Runbook']}"
+        )
+        logger.info("resolved", extra={"data": {"target": {k: v for k, v in target.items() if k != "Parameters"}}})
+        return {**event, "Outcome": outcomes.READY, "Message": message, "Target": target}
+    except Outcome as result:
+        outcome, message, short_name = result.outcome, result.message, result.short_name
+    except FindingError as err:
+        outcome, message = outcomes.LAMBDA_ERROR, f"Finding cannot be remediated: {err}"
+    except Exception as err:
+        logger.exception("resolve failed")
+        outcome = outcomes.LAMBDA_ERROR
+        message = f"Orchestrator failed to resolve the finding: {type(err).__name__}: {err}"
+    send(
+        Notification(
+            outcome,
+            message,
+            finding,
+            raw_finding=event.get("Finding"),
+            standard_short_name=short_name,
+            affected_object=finding.affected_object if finding else "",
+        )
+    )
+    return {**event, "Outcome": outcome, "Message": message}
+
+
+def lambda_handler(event: Any, _context: Any) -> dict[str, Any]:
+    clear()
+    if not isinstance(event, dict):
+        event = {"Finding": event}
+    return resolve(event)

@@ -1,0 +1,309 @@
+"""End-to-end harness: the synthesized admin template's state machine on moto.
+
+The admin account is moto's default account (123456789012), because moto's Step
+Functions interpreter makes its own AWS calls (Lambda, SQS) with fixed credentials
+that moto maps to that account. The member account is a different one (111111111111):
+the orchestrator reaches it only through ``SO0111-ASR-Orchestrator-Member``.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+import tempfile
+import time
+import uuid
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from asr import solution
+from asr.simulator import DocumentRegistry
+from tests.orchestrator.moto_ext import AutomationRouter, LambdaDispatcher, install_all
+
+ADMIN = "123456789012"
+MEMBER = "111111111111"
+REGION = "us-east-1"
+NAMESPACE = "test"
+TICKET_FUNCTION = "ASR-Test-TicketGenerator"
+SC = ("security-control", "2.0.0", "SC")
+AFSBP = ("aws-foundational-security-best-practices", "1.0.0", "AFSBP")
+
+
+@functools.cache
+def admin_template() -> dict[str, Any]:
+    """The admin stack as the build synthesizes it (alone, without cdk-nag: the
+    infrastructure tests hold the nag and lint gates)."""
+    import aws_cdk as cdk
+
+    from asr.admin.stack import AdminStack
+    from asr.app import APP_CONTEXT
+    from asr.cdk_common import Distribution
+    from asr.playbooks.data import standards
+
+    out = Path(tempfile.mkdtemp(prefix="asr-admin-"))
+    app = cdk.App(outdir=str(out), context=APP_CONTEXT, analytics_reporting=False)
+    stack = AdminStack(app, dist=Distribution(), standards=standards())
+    app.synth()
+    return json.loads((out / f"{stack.stack_name}.template.json").read_text())
+
+
+class Resolver:
+    """Resolves the intrinsics of a synthesized template to plain values."""
+
+    def __init__(
+        self,
+        template: dict[str, Any],
+        refs: dict[str, str],
+        attrs: dict[tuple[str, str], str],
+        parameters: dict[str, str],
+    ) -> None:
+        self.template, self.refs, self.attrs, self.parameters = template, refs, attrs, parameters
+
+    def condition(self, name: str) -> bool:
+        return bool(self.value(self.template["Conditions"][name]))
+
+    def value(self, node: Any) -> Any:
+        if isinstance(node, list):
+            return [self.value(n) for n in node]
+        if not isinstance(node, dict):
+            return node
+        if len(node) != 1:
+            return {k: self.value(v) for k, v in node.items()}
+        ((fn, arg),) = node.items()
+        if fn == "Ref":
+            pseudo = {
+                "AWS::Partition": "aws",
+                "AWS::Region": REGION,
+                "AWS::AccountId": ADMIN,
+                "AWS::URLSuffix": "amazonaws.com",
+            }
+            if arg in pseudo:
+                return pseudo[arg]
+            if arg in self.parameters:
+                return self.parameters[arg]
+            if arg in self.template.get("Parameters", {}):
+                return self.template["Parameters"][arg].get("Default", "")
+            return self.refs[arg]
+        if fn == "Fn::GetAtt":
+            return self.attrs[(arg[0], arg[1])]
+        if fn == "Fn::Join":
+            return arg[0].join(str(self.value(p)) for p in arg[1])
+        if fn == "Fn::If":
+            return self.value(arg[1] if self.condition(arg[0]) else arg[2])
+        if fn == "Fn::Equals":
+            return self.value(arg[0]) == self.value(arg[1])
+        if fn == "Fn::Not":
+            return not self.value(arg[0])
+        if fn == "Fn::And":
+            return all(self.value(a) for a in arg)
+        if fn == "Condition":
+            return self.condition(arg)
+        return {k: self.value(v) for k, v in node.items()}
+
+
+def _zip() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("index.py", "def handler(event, context):\n    return event\n")
+    return buf.getvalue()
+
+
+def ticket_handler(event: dict[str, Any], _context: Any) -> dict[str, Any]:
+    info = event["RemediationInfo"]
+    return {"TicketURL": f"https://tickets.example.com/ASR-{info['SecurityControlId']}", "Ok": True}
+
+
+@dataclass
+class Result:
+    arn: str
+    status: str
+    history: list[dict[str, Any]]
+    output: Any
+
+    @property
+    def transitions(self) -> int:
+        """State transitions as Step Functions bills them: one per state entered."""
+        return sum(1 for e in self.history if e["type"].endswith("StateEntered"))
+
+    def states(self) -> list[str]:
+        return [e["stateEnteredEventDetails"]["name"] for e in self.history if e["type"].endswith("StateEntered")]
+
+
+class Harness:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, *, ticketing: bool = False) -> None:
+        self.monkeypatch = monkeypatch
+        self.dispatcher = LambdaDispatcher(extra_handlers={"tests.orchestrator.harness.ticket_handler": ticket_handler})
+        self.registry = DocumentRegistry.from_repo(namespace=NAMESPACE)
+        self.router = AutomationRouter(registry=self.registry)
+        install_all(monkeypatch, self.dispatcher, self.router)
+        self.template = admin_template()
+        self.parameters = {"TicketGenFunctionName": TICKET_FUNCTION if ticketing else ""}
+        self._admin()
+
+    # --- admin account ---------------------------------------------------------------
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, region_name=REGION)
+
+    def _admin(self) -> None:
+        resources = self.template["Resources"]
+        iam = self.client("iam")
+        role_arn = iam.create_role(
+            RoleName=solution.ORCHESTRATOR_ADMIN_ROLE,
+            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+        )["Role"]["Arn"]
+        sns, sqs, ssm, ddb = self.client("sns"), self.client("sqs"), self.client("ssm"), self.client("dynamodb")
+        self.topic_arn = sns.create_topic(Name=solution.SNS_TOPIC)["TopicArn"]
+        inbox = sqs.create_queue(QueueName="sns-inbox")["QueueUrl"]
+        inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=self.topic_arn, Protocol="sqs", Endpoint=inbox_arn)
+        self.inbox = inbox
+        ssm.put_parameter(Name=solution.SSM_SNS_TOPIC_ARN, Value=self.topic_arn, Type="String")
+        ssm.put_parameter(Name=solution.SSM_SEND_CLOUDWATCH_METRICS, Value="yes", Type="String")
+        self.client("securityhub").enable_security_hub()
+
+        refs: dict[str, str] = {}
+        attrs: dict[tuple[str, str], str] = {}
+        queue_id = next(
+            k for k, v in resources.items() if v["Type"] == "AWS::SQS::Queue" and "RedrivePolicy" in v["Properties"]
+        )
+        table_id = next(k for k, v in resources.items() if v["Type"] == "AWS::DynamoDB::Table")
+        self.queue_url = sqs.create_queue(QueueName="SchedulingQueue")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        refs[queue_id], attrs[(queue_id, "Arn")] = self.queue_url, queue_arn
+        ddb.create_table(
+            TableName="SchedulingTable",
+            KeySchema=resources[table_id]["Properties"]["KeySchema"],
+            AttributeDefinitions=resources[table_id]["Properties"]["AttributeDefinitions"],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        refs[table_id], attrs[(table_id, "Arn")] = "SchedulingTable", f"arn:aws:dynamodb:{REGION}:{ADMIN}:table/x"
+        refs["SNSTopicBCE4E4B5"] = self.topic_arn
+        for logical_id, res in resources.items():
+            if res["Type"] == "AWS::SNS::Topic" and res["Properties"].get("TopicName") == solution.SNS_TOPIC:
+                refs[logical_id] = self.topic_arn
+        lam = self.client("lambda")
+        self.functions: dict[str, str] = {}
+        resolver = Resolver(self.template, refs, attrs, self.parameters)
+        env: dict[str, str] = {}
+        for logical_id, res in resources.items():
+            if res["Type"] != "AWS::Lambda::Function" or not res["Properties"]["Handler"].startswith(
+                "lambdas.orchestrator"
+            ):
+                continue
+            props = res["Properties"]
+            variables = resolver.value(props.get("Environment", {}).get("Variables", {}))
+            arn = lam.create_function(
+                FunctionName=props["FunctionName"],
+                Runtime="python3.12",
+                Role=role_arn,
+                Handler=props["Handler"],
+                Code={"ZipFile": _zip()},
+                Environment={"Variables": variables},
+            )["FunctionArn"]
+            refs[logical_id], attrs[(logical_id, "Arn")] = props["FunctionName"], arn
+            self.functions[props["FunctionName"]] = arn
+            env.update(variables)
+        # Tests never sleep: no spacing, no poll delay (the worker's own tests cover them).
+        env.update({"REMEDIATION_WAIT_SECONDS": "0", "POLL_INITIAL_SECONDS": "0", "START_LEASE_SECONDS": "60"})
+        for key, value in env.items():
+            self.monkeypatch.setenv(key, value)
+        lam.create_event_source_mapping(
+            EventSourceArn=queue_arn, FunctionName=self.functions[solution.WORKER_FUNCTION], BatchSize=1
+        )
+        lam.create_function(
+            FunctionName=TICKET_FUNCTION,
+            Runtime="python3.12",
+            Role=role_arn,
+            Handler="tests.orchestrator.harness.ticket_handler",
+            Code={"ZipFile": _zip()},
+        )
+        machine_id = next(k for k, v in resources.items() if v["Type"] == "AWS::StepFunctions::StateMachine")
+        definition = resolver.value(resources[machine_id]["Properties"]["DefinitionString"])
+        self.definition = json.loads(definition)
+        self.machine_arn = self.client("stepfunctions").create_state_machine(
+            name=resources[machine_id]["Properties"]["StateMachineName"], definition=definition, roleArn=role_arn
+        )["stateMachineArn"]
+
+    # --- standards and member account -------------------------------------------------
+
+    def install_playbook(self, standard: tuple[str, str, str] = SC, *, enabled: bool = True) -> None:
+        long_name, version, short = standard
+        ssm = self.client("ssm")
+        ssm.put_parameter(Name=solution.ssm_standard_shortname(long_name, version), Value=short, Type="String")
+        ssm.put_parameter(
+            Name=solution.ssm_standard_status(long_name, version),
+            Value=solution.STANDARD_ENABLED if enabled else "disabled",
+            Type="String",
+        )
+
+    def member(self, account: str = MEMBER) -> boto3.Session:
+        creds = self.client("sts").assume_role(
+            RoleArn=f"arn:aws:iam::{account}:role/test-setup", RoleSessionName="setup"
+        )["Credentials"]
+        return boto3.Session(
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+            region_name=REGION,
+        )
+
+    def install_member(self, account: str = MEMBER, roles: tuple[str, ...] = ()) -> boto3.Session:
+        session = self.member(account)
+        iam = session.client("iam")
+        trust = json.dumps({"Version": "2012-10-17", "Statement": []})
+        for name in (solution.ORCHESTRATOR_MEMBER_ROLE, *roles):
+            iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)
+        return session
+
+    def add_runbook(self, session: boto3.Session, name: str, content: dict[str, Any]) -> None:
+        self.registry.add(name, content)
+        session.client("ssm").create_document(
+            Name=name, Content=json.dumps(content), DocumentType="Automation", DocumentFormat="JSON"
+        )
+
+    # --- runs ------------------------------------------------------------------------------
+
+    def import_finding(self, finding: dict[str, Any]) -> None:
+        self.client("securityhub").batch_import_findings(Findings=[finding])
+
+    def finding(self, finding_id: str) -> dict[str, Any]:
+        found = self.client("securityhub").get_findings(Filters={"Id": [{"Value": finding_id, "Comparison": "EQUALS"}]})
+        return found["Findings"][0]
+
+    def run(self, event: dict[str, Any], timeout: float = 60) -> Result:
+        sfn = self.client("stepfunctions")
+        arn = sfn.start_execution(
+            stateMachineArn=self.machine_arn, name=f"run-{uuid.uuid4()}", input=json.dumps(event)
+        )["executionArn"]
+        deadline = time.monotonic() + timeout
+        while True:
+            described = sfn.describe_execution(executionArn=arn)
+            if described["status"] != "RUNNING":
+                break
+            if time.monotonic() > deadline:
+                raise AssertionError(f"execution still RUNNING after {timeout} s")
+            time.sleep(0.02)
+        history = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+        output = json.loads(described["output"]) if described.get("output") else None
+        return Result(arn, described["status"], history, output)
+
+    def notifications(self) -> list[dict[str, Any]]:
+        sqs = self.client("sqs")
+        messages = []
+        while True:
+            got = sqs.receive_message(QueueUrl=self.inbox, MaxNumberOfMessages=10).get("Messages", [])
+            if not got:
+                return messages
+            for m in got:
+                envelope = json.loads(m["Body"])
+                messages.append(json.loads(envelope["Message"]))
+                sqs.delete_message(QueueUrl=self.inbox, ReceiptHandle=m["ReceiptHandle"])

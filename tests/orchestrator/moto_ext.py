@@ -1,0 +1,269 @@
+"""Small, tested extensions of moto for the orchestrator's end-to-end runs.
+
+moto 5.2 runs Step Functions definitions, but it cannot run Lambda code without
+Docker, has no SSM Automation API, no BatchUpdateFindings, and lets anyone assume any
+role. Each gap is closed here, explicitly, for the duration of one test:
+
+* ``LambdaDispatcher`` replaces ``LambdaFunction._invoke_lambda`` (a private moto
+  method: ``test_moto_ext.py`` fails loudly if it disappears) and calls our handler
+  in-process by its handler path; it records every invocation and can crash one.
+* ``AutomationRouter`` adds StartAutomationExecution, GetAutomationExecution and
+  DescribeAutomationExecutions to moto's SSM, backed by the local runner
+  (asr.simulator) with real runbooks, in the calling account and Region.
+* ``batch_update_findings`` updates the stored finding wherever moto holds it (as the
+  Security Hub aggregator does for a member account's update).
+* ``send_task_failure`` passes the ``cause`` on (moto 5.2 drops it).
+* ``strict_member_role`` makes AssumeRole of ``SO0111-ASR-Orchestrator-Member`` fail
+  with AccessDenied when that role does not exist in the target account.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from moto.awslambda.models import LambdaFunction
+from moto.core.exceptions import JsonRESTError
+from moto.iam.models import iam_backends
+from moto.securityhub import urls as securityhub_urls
+from moto.securityhub.models import securityhub_backends
+from moto.securityhub.responses import SecurityHubResponse
+from moto.ssm.responses import SimpleSystemManagerResponse
+from moto.stepfunctions.responses import StepFunctionResponse
+from moto.sts.exceptions import STSClientError
+from moto.sts.models import STSBackend
+
+from asr import solution
+from asr.simulator import AutomationRunner, DocumentNotFoundError, FakeClock, ParameterValidationError
+
+
+@dataclass
+class Invocation:
+    function: str
+    event: Any
+    result: Any = None
+    errored: bool = False
+
+
+@dataclass
+class LambdaDispatcher:
+    """Runs moto Lambda functions as in-process calls of our handlers."""
+
+    invocations: list[Invocation] = field(default_factory=list)
+    crash: dict[str, str] = field(default_factory=dict)  # function name -> error message
+    extra_handlers: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def handler(self, path: str) -> Callable[..., Any]:
+        if path in self.extra_handlers:
+            return self.extra_handlers[path]
+        module, _, name = path.rpartition(".")
+        return getattr(importlib.import_module(module), name)
+
+    def invoke(self, function: LambdaFunction, event: Any) -> tuple[str, bool, str]:
+        record = Invocation(function.function_name, event)
+        with self.lock:
+            self.invocations.append(record)
+        context = SimpleNamespace(
+            invoked_function_arn=function.function_arn,
+            function_name=function.function_name,
+            aws_request_id=str(uuid.uuid4()),
+        )
+        if function.function_name in self.crash:
+            record.errored = True
+            error = {"errorMessage": self.crash[function.function_name], "errorType": "Runtime.ExitError"}
+            return json.dumps(error), True, ""
+        try:
+            record.result = self.handler(function.handler)(event, context)
+        except Exception as err:
+            record.errored = True
+            return json.dumps({"errorMessage": str(err), "errorType": type(err).__name__}), True, ""
+        return json.dumps(record.result), False, ""
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        if not hasattr(LambdaFunction, "_invoke_lambda"):
+            raise AssertionError("moto's LambdaFunction._invoke_lambda is gone: update tests/orchestrator/moto_ext.py")
+        dispatcher = self
+
+        def _invoke_lambda(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
+            return dispatcher.invoke(self, event if event is not None else {})
+
+        monkeypatch.setattr(LambdaFunction, "_invoke_lambda", _invoke_lambda)
+
+    def count(self, function: str | None = None) -> int:
+        return sum(1 for i in self.invocations if function is None or i.function == function)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+@dataclass
+class _Started:
+    execution_id: str
+    account: str
+    region: str
+    document: str
+    tags: dict[str, str]
+
+
+class AutomationRouter:
+    """SSM Automation API on moto, executed by the local runner."""
+
+    def __init__(self, runner: AutomationRunner | None = None, registry: Any = None) -> None:
+        self.runner = runner or AutomationRunner(registry, clock=FakeClock())
+        self.started: list[_Started] = []
+        #: execution id -> number of GetAutomationExecution calls still answered "InProgress"
+        self.pending_polls: dict[str, int] = {}
+        self.pending_default = 0
+        #: when set, every execution reports this terminal status (e.g. "TimedOut", "Cancelled")
+        self.status_override: str | None = None
+
+    def start(self, account: str, region: str, name: str, parameters: dict[str, Any], tags: list[dict]) -> str:
+        try:
+            execution = self.runner.run(name, parameters, account_id=account, region=region)
+        except DocumentNotFoundError as err:
+            raise JsonRESTError("AutomationDefinitionNotFoundException", str(err)) from None
+        except ParameterValidationError as err:
+            raise JsonRESTError("InvalidAutomationExecutionParametersException", str(err)) from None
+        exec_id = execution.automation_execution_id
+        self.started.append(_Started(exec_id, account, region, name, {t["Key"]: t["Value"] for t in tags or []}))
+        self.pending_polls[exec_id] = self.pending_default
+        return exec_id
+
+    def get(self, exec_id: str) -> dict[str, Any]:
+        try:
+            record = self.runner.get_execution(exec_id).to_dict()
+        except KeyError:
+            raise JsonRESTError("AutomationExecutionNotFoundException", f"{exec_id} not found") from None
+        if self.pending_polls.get(exec_id, 0) > 0:
+            self.pending_polls[exec_id] -= 1
+            record = {**record, "AutomationExecutionStatus": "InProgress", "Outputs": {}}
+        elif self.status_override:
+            record = {
+                **record,
+                "AutomationExecutionStatus": self.status_override,
+                "FailureMessage": f"Execution {self.status_override} (forced by the test)",
+            }
+        return _jsonable(record)
+
+    def describe(self, account: str, region: str, filters: list[dict]) -> list[dict[str, Any]]:
+        found = []
+        for started in self.started:
+            if (started.account, started.region) != (account, region):
+                continue
+            ok = True
+            for f in filters or []:
+                if f["Key"] == "TagKey":
+                    ok &= any(v in started.tags for v in f["Values"])
+                elif f["Key"] == "ExecutionId":
+                    ok &= started.execution_id in f["Values"]
+                else:
+                    raise JsonRESTError("InvalidFilterKey", f"filter {f['Key']} is not emulated")
+            if ok:
+                found.append({"AutomationExecutionId": started.execution_id, "DocumentName": started.document})
+        return found
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        router = self
+
+        def start_automation_execution(self: SimpleSystemManagerResponse) -> str:
+            exec_id = router.start(
+                self.current_account,
+                self.region,
+                self._get_param("DocumentName"),
+                self._get_param("Parameters") or {},
+                self._get_param("Tags") or [],
+            )
+            return json.dumps({"AutomationExecutionId": exec_id})
+
+        def get_automation_execution(self: SimpleSystemManagerResponse) -> str:
+            return json.dumps({"AutomationExecution": router.get(self._get_param("AutomationExecutionId"))})
+
+        def describe_automation_executions(self: SimpleSystemManagerResponse) -> str:
+            found = router.describe(self.current_account, self.region, self._get_param("Filters") or [])
+            return json.dumps({"AutomationExecutionMetadataList": found})
+
+        for fn in (start_automation_execution, get_automation_execution, describe_automation_executions):
+            monkeypatch.setattr(SimpleSystemManagerResponse, fn.__name__, fn, raising=False)
+
+
+def _apply_update(data: dict[str, Any], params: dict[str, Any]) -> None:
+    if "Note" in params:
+        data["Note"] = {**params["Note"], "UpdatedAt": datetime.now().isoformat()}
+    if "Workflow" in params:
+        data["Workflow"] = dict(params["Workflow"])
+        data["WorkflowState"] = params["Workflow"].get("Status", data.get("WorkflowState"))
+    for key in ("VerificationState", "Confidence", "Criticality", "Types", "UserDefinedFields"):
+        if key in params:
+            data[key] = params[key]
+
+
+def batch_update_findings(self: SecurityHubResponse) -> str:
+    params = json.loads(self.body) if self.body else {}
+    processed, unprocessed = [], []
+    for ident in params.get("FindingIdentifiers", []):
+        hits = 0
+        for _account, regions in list(securityhub_backends.items()):
+            for _region, backend in list(regions.items()):
+                for stored in backend.findings:
+                    if stored.id == ident.get("Id") and stored.data.get("ProductArn") == ident.get("ProductArn"):
+                        _apply_update(stored.data, params)
+                        hits += 1
+        if hits:
+            processed.append(ident)
+        else:
+            unprocessed.append(
+                {"FindingIdentifier": ident, "ErrorCode": "FindingNotFound", "ErrorMessage": "not found"}
+            )
+    return json.dumps({"ProcessedFindings": processed, "UnprocessedFindings": unprocessed})
+
+
+def strict_member_role(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = STSBackend.assume_role
+
+    def assume_role(self: STSBackend, **kwargs: Any) -> Any:
+        arn = kwargs.get("role_arn", "")
+        account, _, name = arn.split(":")[4], None, arn.rsplit("/", 1)[-1]
+        if name == solution.ORCHESTRATOR_MEMBER_ROLE:
+            try:
+                iam_backends[account]["aws"].get_role(name)
+            except Exception:
+                raise STSClientError(
+                    "AccessDenied", f"User is not authorized to perform: sts:AssumeRole on resource: {arn}"
+                ) from None
+        return original(self, **kwargs)
+
+    monkeypatch.setattr(STSBackend, "assume_role", assume_role)
+
+
+def send_task_failure(self: StepFunctionResponse) -> Any:
+    from moto.core.responses import EmptyResult
+
+    self.stepfunction_backend.send_task_failure(
+        self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
+    )
+    return EmptyResult()
+
+
+def install_all(monkeypatch: pytest.MonkeyPatch, dispatcher: LambdaDispatcher, router: AutomationRouter) -> None:
+    dispatcher.install(monkeypatch)
+    router.install(monkeypatch)
+    monkeypatch.setattr(SecurityHubResponse, "batch_update_findings", batch_update_findings, raising=False)
+    monkeypatch.setitem(securityhub_urls.url_paths, "{0}/findings/batchupdate$", SecurityHubResponse.dispatch)
+    strict_member_role(monkeypatch)
+    monkeypatch.setattr(StepFunctionResponse, "send_task_failure", send_task_failure)
