@@ -18,6 +18,7 @@ from asr.member.stack import MemberStack
 from asr.member_roles.stack import MemberRolesStack
 from asr.playbooks.data import standards
 from asr.playbooks.stacks import PlaybookAdminStack, PlaybookMemberStack
+from asr.playbooks.stacks import member_parts as plan_member_parts
 
 #: Context keys a user may pass with ``cdk synth -c key=value``.
 CONTEXT_BUCKET = "solutions_bucket"
@@ -50,12 +51,14 @@ def build_app(*, outdir: str | None = None, dist: Distribution | None = None, na
     def add(stack: cdk.Stack, template_file: str) -> None:
         templates[stack.stack_name] = template_file
 
-    member_parts: dict[str, int] = {}
+    member_parts: dict[str, int] = {}  # standard key -> number of member templates
     for std in stds:
         add(PlaybookAdminStack(app, dist=dist, standard=std), solution.playbook_admin_template(std.key))
-        member = PlaybookMemberStack(app, dist=dist, standard=std)
-        add(member, solution.playbook_member_template(std.key))
-        member_parts[std.key] = 1
+        parts = plan_member_parts(std)
+        for part, controls in enumerate(parts):
+            member = PlaybookMemberStack(app, dist=dist, standard=std, part=part, controls=controls)
+            add(member, solution.playbook_member_template(std.key, part))
+        member_parts[std.key] = len(parts)
 
     add(AdminStack(app, dist=dist, standards=stds), solution.TEMPLATE_FILES[solution.ADMIN_STACK])
     add(OrchestratorLogStack(app, dist=dist), solution.TEMPLATE_FILES[solution.ORCHESTRATOR_LOG_STACK])

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+import aws_cdk as cdk
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
@@ -40,6 +41,50 @@ def create_documents(stack: SolutionStack, docs: Sequence[tuple[str, str, dict]]
         if index >= DOCUMENT_BATCH:
             doc.add_resource_dependency(created[index - DOCUMENT_BATCH])
         created.append(doc)
+    return created
+
+
+def create_conditional_documents(
+    stack: SolutionStack, docs: Sequence[tuple[str, str, dict, cdk.CfnCondition]], *, batch: int = DOCUMENT_BATCH
+) -> list[ssm.CfnDocument]:
+    """Create conditional SSM documents ``(construct id, name, content, condition)``
+    in batches of ``batch``, whichever of them the conditions leave in the stack.
+
+    A resource cannot name an absent conditional resource in ``DependsOn``, so each
+    batch is closed by an always-created gate (an ``AWS::CloudFormation::WaitConditionHandle``,
+    which calls no API) whose metadata refers to each document of the batch only
+    when the document's condition holds. The next batch depends on the gate: no
+    more than ``batch`` CreateDocument calls run at once, whatever is enabled --
+    with one gate per ``batch`` documents instead of a custom resource per document.
+    """
+    created: list[ssm.CfnDocument] = []
+    gate: cdk.CfnWaitConditionHandle | None = None
+    for start in range(0, len(docs), batch):
+        members = []
+        for cid, name, content, condition in docs[start : start + batch]:
+            doc = ssm.CfnDocument(
+                stack,
+                cid,
+                name=name,
+                document_type="Automation",
+                document_format="JSON",
+                content=content,
+                update_method="NewVersion",
+            )
+            doc.cfn_options.condition = condition
+            if gate is not None:
+                doc.add_resource_dependency(gate)
+            members.append((doc, condition))
+            created.append(doc)
+        if start + batch >= len(docs):
+            break
+        next_gate = cdk.CfnWaitConditionHandle(stack, f"DocumentBatch{start // batch + 1}")
+        next_gate.cfn_options.metadata = {
+            "Follows": [cdk.Fn.condition_if(c.logical_id, d.ref, cdk.Aws.NO_VALUE) for d, c in members]
+        }
+        if gate is not None:
+            next_gate.add_resource_dependency(gate)
+        gate = next_gate
     return created
 
 
