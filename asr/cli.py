@@ -91,11 +91,16 @@ def cmd_controls(args: argparse.Namespace, out: TextIO) -> None:
         keys = (wanted,)
     for key in keys:
         std = playbooks.load_standard(key)
-        out.write(f"{key}: {std.title} ({std.long_name} {std.version}), {len(std.controls)} controls\n")
-        for control in std.controls:
-            cid = control.get("control_id") or control.get("id") or "?"
-            target = control.get("remediation") or control.get("remap") or ""
-            out.write(f"  {cid:<18} {target}\n")
+        out.write(
+            f"{key}: {std.title} ({std.long_name} {std.version}), {len(std.entries)} controls, "
+            f"{len(std.own())} runbooks\n"
+        )
+        for control in std.entries:
+            if control.remapped:
+                what = f"-> {control.remap} (runs {std.control_runbook(control.remap)})"
+            else:
+                what = f"{std.control_runbook(control.control_id)} -> {control.remediation} ({control.scope})"
+            out.write(f"  {control.control_id:<18} {what}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:

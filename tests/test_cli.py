@@ -51,5 +51,12 @@ def test_unknown_standard_names_the_value():
 def test_controls_lists_each_standard():
     code, out, _ = _run("controls")
     assert code == 0
-    assert out.count("controls\n") == 7
-    assert "SC: Consolidated Control Findings Playbook (security-control 2.0.0)" in out
+    assert out.count(" runbooks\n") == 7
+    assert "SC: Consolidated Control Findings Playbook (security-control 2.0.0), 105 controls, 79 runbooks" in out
+
+
+def test_controls_shows_runbooks_and_remaps():
+    code, out, _ = _run("controls", "cis120")
+    assert code == 0
+    assert "  1.5                ASR-CIS_1.2.0_1.5 -> SetIAMPasswordPolicy (global)" in out
+    assert "  1.6                -> 1.5 (runs ASR-CIS_1.2.0_1.5)" in out
