@@ -10,14 +10,13 @@ from tests.conftest import ACCOUNT, OTHER_ACCOUNT, REGION, multi_account_moto
 from tests.playbooks import securityhub
 from tests.playbooks.harness import CLIENTS, OTHER_REGION, solution_parameters
 
-securityhub.install()
-
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """moto for every AWS API; the caller acts in ACCOUNT; solution SSM parameters in
     both test accounts and Regions."""
     CLIENTS.clear()
+    securityhub.install(monkeypatch)
     with multi_account_moto(monkeypatch):
         for account in (ACCOUNT, OTHER_ACCOUNT):
             for region in (REGION, OTHER_REGION):
@@ -31,11 +30,13 @@ def shared_aws() -> Iterator[None]:
     """As ``aws``, but one moto world for a whole module (runs against recording
     stubs change nothing, and every finding has its own id)."""
     CLIENTS.clear()
-    with pytest.MonkeyPatch.context() as monkeypatch, multi_account_moto(monkeypatch):
-        for account in (ACCOUNT, OTHER_ACCOUNT):
-            for region in (REGION, OTHER_REGION):
-                solution_parameters(account, region)
-        yield
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        securityhub.install(monkeypatch)
+        with multi_account_moto(monkeypatch):
+            for account in (ACCOUNT, OTHER_ACCOUNT):
+                for region in (REGION, OTHER_REGION):
+                    solution_parameters(account, region)
+            yield
     CLIENTS.clear()
 
 

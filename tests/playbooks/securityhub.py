@@ -7,7 +7,8 @@ the legacy ``WorkflowState``), ``VerificationState``, ``Confidence``,
 ``Criticality``, ``Severity.Label``, ``UserDefinedFields``. Unknown finding
 identifiers are reported in ``UnprocessedFindings`` with ``FindingNotFound``.
 
-``install()`` must run before ``mock_aws`` starts (it adds the URL route).
+``install(monkeypatch)`` must run before ``mock_aws`` starts (it adds the URL route);
+the monkeypatch undoes it, so tests elsewhere see moto as it is.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from moto.securityhub import models, responses, urls
 
 ROUTE = "{0}/findings/batchupdate$"
@@ -82,8 +84,7 @@ def _response(self: responses.SecurityHubResponse) -> str:
     return json.dumps(batch_update_findings(self.securityhub_backend, body))
 
 
-def install() -> None:
-    """Idempotent; call before ``mock_aws()`` starts."""
-    if not hasattr(responses.SecurityHubResponse, "batch_update_findings"):
-        responses.SecurityHubResponse.batch_update_findings = _response  # type: ignore[attr-defined]
-    urls.url_paths.setdefault(ROUTE, responses.SecurityHubResponse.dispatch)
+def install(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Call before ``mock_aws()`` starts; undone with ``monkeypatch``."""
+    monkeypatch.setattr(responses.SecurityHubResponse, "batch_update_findings", _response, raising=False)
+    monkeypatch.setitem(urls.url_paths, ROUTE, responses.SecurityHubResponse.dispatch)
