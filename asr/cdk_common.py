@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_ssm as ssm
@@ -298,6 +299,46 @@ def acknowledge_wildcards(construct: Construct, statements: Iterable[dict], reas
                     ids.add(f"AwsSolutions::AwsSolutions-IAM5[{key}::{text}]")
     for rule in sorted(ids):
         cdk.Validations.of(construct).acknowledge(cdk.Acknowledgment(id=rule, reason=reason))
+
+
+def function_role(
+    scope: Construct,
+    construct_id: str,
+    *,
+    function_name: str,
+    policy_name: str,
+    statements: list[dict],
+    description: str,
+    reason: str,
+) -> iam.Role:
+    """Execution role of one Lambda function: writes to its own log group, plus
+    ``statements``, as one inline policy; its wildcards acknowledged with ``reason``."""
+    stack = cdk.Stack.of(scope)
+    own_logs = {
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": cdk.Arn.format(
+            cdk.ArnComponents(
+                service="logs",
+                resource="log-group",
+                resource_name=f"/aws/lambda/{function_name}:*",
+                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+            ),
+            stack,
+        ),
+    }
+    everything = [own_logs, *statements]
+    role = iam.Role(
+        scope,
+        construct_id,
+        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        description=description,
+        inline_policies={
+            policy_name: iam.PolicyDocument.from_json({"Version": "2012-10-17", "Statement": everything})
+        },
+    )
+    acknowledge_wildcards(role, everything, f"{reason}; streams of the function's own log group.")
+    return role
 
 
 def acknowledge_managed_policies(construct: Construct, policy_arns: Iterable[str], reason: str) -> None:

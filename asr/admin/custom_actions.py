@@ -11,7 +11,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from asr import solution
-from asr.cdk_common import LAMBDA_RUNTIME, SolutionStack, acknowledge_wildcards
+from asr.cdk_common import LAMBDA_RUNTIME, SolutionStack, function_role
 
 
 class CustomActions(Construct):
@@ -78,33 +78,15 @@ class CustomActions(Construct):
                 ],
                 "Resource": "*",
             },
-            {
-                "Effect": "Allow",
-                "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                "Resource": cdk.Arn.format(
-                    cdk.ArnComponents(
-                        service="logs",
-                        resource="log-group",
-                        resource_name=f"/aws/lambda/{solution.CUSTOM_ACTION_FUNCTION}:*",
-                        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-                    ),
-                    stack,
-                ),
-            },
         ]
-        role = iam.Role(
+        role = function_role(
             self,
             "createCustomActionRole",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            function_name=solution.CUSTOM_ACTION_FUNCTION,
+            policy_name="CustomAction",
+            statements=statements,
             description="Custom resource provider of the Security Hub custom actions.",
-            inline_policies={
-                "CustomAction": iam.PolicyDocument.from_json({"Version": "2012-10-17", "Statement": statements})
-            },
-        )
-        acknowledge_wildcards(
-            role,
-            statements,
-            "Security Hub action-target APIs have no resource-level permissions; streams of the function's log group.",
+            reason="Security Hub action-target APIs have no resource-level permissions",
         )
         return lambda_.Function(
             self,

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudtrail as cloudtrail
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from asr import solution
-from asr.cdk_common import LAMBDA_RUNTIME, Distribution, SolutionStack, acknowledge, acknowledge_wildcards
+from asr.cdk_common import LAMBDA_RUNTIME, Distribution, SolutionStack, acknowledge, function_role
 
 TRAIL_PREFIX = "cloudtrail-logs"
 
@@ -88,21 +87,7 @@ class MemberCloudTrailStack(SolutionStack):
         so there is no dependency cycle.
         """
         function_name = solution.lambda_function_name("EventProcessor")
-        log_arn = cdk.Arn.format(
-            cdk.ArnComponents(
-                service="logs",
-                resource="log-group",
-                resource_name=f"/aws/lambda/{function_name}:*",
-                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-            ),
-            self,
-        )
         statements = [
-            {
-                "Effect": "Allow",
-                "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                "Resource": log_arn,
-            },
             {
                 "Effect": "Allow",
                 "Action": "s3:GetObject",
@@ -111,19 +96,14 @@ class MemberCloudTrailStack(SolutionStack):
             },
             {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": writer_role},
         ]
-        role = iam.Role(
+        role = function_role(
             self,
             "EventProcessorRole",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            function_name=function_name,
+            policy_name="EventProcessor",
+            statements=statements,
             description="Action Log event processor: reads trail files, writes to the admin Action Log.",
-            inline_policies={
-                "EventProcessor": iam.PolicyDocument.from_json({"Version": "2012-10-17", "Statement": statements})
-            },
-        )
-        acknowledge_wildcards(
-            role,
-            statements,
-            "Trail files have generated names under the trail prefix; streams of the function's own log group.",
+            reason="Trail files have generated names under the trail prefix",
         )
         processor = lambda_.Function(
             self,
