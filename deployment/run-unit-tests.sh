@@ -8,4 +8,6 @@ venv="${VENV:-$root/.venv}"
 export PATH="$venv/bin:$PATH"
 cd "$root"
 ruff check .
+# A whole run also checks that every IAM grant is exercised or has a written reason (docs/iam.md).
+if [ "$#" -eq 0 ]; then set -- --iam-coverage; fi
 exec python -m pytest -n "${PYTEST_WORKERS:-2}" "$@"

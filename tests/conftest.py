@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import boto3
 import pytest
@@ -43,11 +45,115 @@ def multi_account_moto(monkeypatch: pytest.MonkeyPatch, account: str = ACCOUNT) 
     monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     with mock_aws():
         sts = boto3.Session().client("sts", region_name=REGION)
-        creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/caller", RoleSessionName="caller")[
-            "Credentials"
-        ]
+        creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/caller", RoleSessionName="caller")["Credentials"]
         monkeypatch.setenv("AWS_ACCESS_KEY_ID", creds["AccessKeyId"])
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", creds["SecretAccessKey"])
         monkeypatch.setenv("AWS_SESSION_TOKEN", creds["SessionToken"])
         monkeypatch.setattr(boto3, "DEFAULT_SESSION", new_session())
         yield
+
+
+# --- IAM as AWS enforces it -----------------------------------------------------------
+#
+# Every test runs under asr.iam's enforcer: each boto3 call made by one of our roles
+# (a remediation's AutomationAssumeRole, the orchestrator member role, a Lambda's
+# execution role) is checked against that role's policies as the templates synthesize
+# them. A denied call fails the test even if the code under test catches the error.
+# ``@pytest.mark.no_iam`` opts a test out (the test must say why).
+
+ADMIN_ACCOUNT = "123456789012"  # the orchestrator harness's admin account (moto's default)
+NAMESPACES = ("sim", "test")  # the Namespace values the test harnesses deploy with
+
+_EXERCISED: set[tuple[str, str]] = set()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--iam-coverage",
+        action="store_true",
+        help="after a full run, fail if a granted IAM action was never exercised and has no written reason "
+        "(asr/iam/unexercised.yaml); the report goes to .iam-coverage.txt",
+    )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker hands its pairs to the controller
+        workeroutput["iam_exercised"] = json.dumps(sorted(_EXERCISED))
+        return
+    if not session.config.getoption("--iam-coverage"):
+        return
+    from asr.iam import coverage
+    from asr.iam.roles import LazyRoles
+
+    roles = LazyRoles(ADMIN_ACCOUNT, NAMESPACES[:1]).synthesized.all_roles(ACCOUNT)
+    report = coverage.report(roles, _EXERCISED)
+    text = report.as_text()
+    Path(session.config.rootpath, ".iam-coverage.txt").write_text(text + "\n", encoding="utf-8")
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(text.splitlines()[0])
+    if report.unexercised or report.stale_reasons:
+        if reporter is not None:
+            reporter.write_line(text)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    output = getattr(node, "workeroutput", {}) or {}
+    _EXERCISED.update(tuple(pair) for pair in json.loads(output.get("iam_exercised", "[]")))
+
+
+@pytest.fixture(scope="session")
+def iam_roles():
+    from asr.iam.roles import LazyRoles
+
+    return LazyRoles(ADMIN_ACCOUNT, NAMESPACES)
+
+
+@pytest.fixture(autouse=True)
+def iam_enforcer(request: pytest.FixtureRequest, iam_roles) -> Iterator[object]:
+    if request.node.get_closest_marker("no_iam"):
+        yield None
+        return
+    from asr.iam.enforcer import Enforcer
+
+    marker = request.node.get_closest_marker("stack_parameters")
+    enforcer = Enforcer(iam_roles.with_parameters(marker.kwargs) if marker else iam_roles)
+    with enforcer.installed():
+        yield enforcer
+    _EXERCISED.update(enforcer.exercised())
+    problems = [f"denied: {d}" for d in enforcer.denials] + [f"not modeled: {m}" for m in enforcer.model_errors]
+    if problems:
+        pytest.fail("IAM as AWS enforces it:\n" + "\n".join(dict.fromkeys(problems)), pytrace=False)
+
+
+@pytest.fixture
+def as_function(iam_enforcer, iam_roles, monkeypatch: pytest.MonkeyPatch):
+    """``as_function(module, "SO0111-ASR-EventProcessor", account)``: the module's ``lambda_handler`` runs
+    as that function's execution role (as synthesized), as in AWS, so the enforcer checks its calls."""
+
+    def bind(module, function_name: str, account: str = ACCOUNT) -> None:
+        role = iam_roles.function_role(function_name, account)
+        real = module.lambda_handler
+
+        def handler(*args, **kwargs):
+            with iam_enforcer.acting_as(role):
+                return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, "lambda_handler", handler)
+
+    return bind
+
+
+@pytest.fixture
+def as_remediation_role(iam_enforcer):
+    """``with as_remediation_role("EnableMacie"):`` -- a script called directly runs as its remediation
+    role (``SO0111-<Name>-sim`` in ACCOUNT), as the runner would run it, so its calls are checked too."""
+    from asr import solution
+
+    def role(name: str, account: str = ACCOUNT):
+        return iam_enforcer.acting_as(f"arn:aws:iam::{account}:role/{solution.remediation_role(name, NAMESPACES[0])}")
+
+    return role

@@ -94,8 +94,7 @@ class Orchestrator(Construct):
             # deletion protection would make a DESTROY fail the stack deletion
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
-        state_machine_arn = _arn(stack, "states", f"stateMachine:{solution.ORCHESTRATOR_NAME}")
-        self.role = self._admin_role(stack, key, topic, state_machine_arn)
+        self.role = self._admin_role(stack, key, topic)
 
         self._code = stack.lambda_code("orchestrator.zip")
         common_env = {"SNS_TOPIC_ARN": topic.topic_arn, "ENHANCED_METRICS": enhanced_metrics}
@@ -144,9 +143,14 @@ class Orchestrator(Construct):
 
     # --- IAM ----------------------------------------------------------------------
 
-    def _admin_role(self, stack: cdk.Stack, key: kms.IKey, topic: sns.ITopic, state_machine_arn: str) -> iam.Role:
+    def _admin_role(self, stack: cdk.Stack, key: kms.IKey, topic: sns.ITopic) -> iam.Role:
+        # CreateLogGroup is authorized on the group's ARN (log-group:<name>), stream writes on
+        # log-group:<name>:log-stream:<stream>; both forms are granted for each group.
+        # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html
         log_groups = [
+            _arn(stack, "logs", f"log-group:{solution.SOLUTION_LOG_GROUP}"),
             _arn(stack, "logs", f"log-group:{solution.SOLUTION_LOG_GROUP}:*"),
+            _arn(stack, "logs", f"log-group:/aws/lambda/{solution.SOLUTION_ID}-ASR-*"),
             _arn(stack, "logs", f"log-group:/aws/lambda/{solution.SOLUTION_ID}-ASR-*:*"),
         ]
         statements = [
@@ -157,7 +161,7 @@ class Orchestrator(Construct):
             },
             {
                 "Effect": "Allow",
-                "Action": ["ssm:GetParameter", "ssm:GetParameters"],
+                "Action": "ssm:GetParameter",  # the Lambdas read one parameter at a time
                 "Resource": _arn(stack, "ssm", f"parameter{solution.SSM_PREFIX}/*"),
             },
             {
@@ -196,14 +200,16 @@ class Orchestrator(Construct):
                     "dynamodb:GetItem",
                     "dynamodb:PutItem",
                     "dynamodb:UpdateItem",
-                    "dynamodb:ConditionCheckItem",
                 ],
                 "Resource": self.table.table_arn,
             },
             {
+                # Task tokens are answered on no resource: the Service Authorization Reference lists no
+                # resource type for states:SendTaskSuccess/SendTaskFailure, so only "*" grants them
+                # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html).
                 "Effect": "Allow",
                 "Action": ["states:SendTaskSuccess", "states:SendTaskFailure"],
-                "Resource": state_machine_arn,
+                "Resource": "*",
             },
             {
                 "Effect": "Allow",
@@ -227,7 +233,8 @@ class Orchestrator(Construct):
             role,
             statements,
             "The member role exists in every member account (any account id); parameters and log streams of "
-            "the solution's own prefixes; organizations:DescribeAccount, securityhub:BatchUpdateFindings (findings "
+            "the solution's own prefixes; states:SendTaskSuccess/Failure (no resource type), "
+            "organizations:DescribeAccount, securityhub:BatchUpdateFindings (findings "
             "of every member account), cloudwatch:PutMetricData (ASR namespace only) and X-Ray have no "
             "resource-level permissions.",
         )

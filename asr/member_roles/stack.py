@@ -8,6 +8,8 @@ service roles remediations hand to AWS services.
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from typing import Any
 
@@ -26,6 +28,39 @@ from asr.cdk_common import (
 
 def _arn(service: str, resource: str, *, region: str = "*", account: str = cdk.Aws.ACCOUNT_ID) -> str:
     return cdk.Fn.join("", ["arn:", cdk.Aws.PARTITION, f":{service}:{region}:", account, f":{resource}"])
+
+
+def _aws_document_arns(documents: tuple[str, ...] | list[str]) -> list[str]:
+    """``document/`` and ``automation-definition/`` ARNs of AWS-owned documents (no account in either)."""
+    arns = []
+    for document in documents:
+        arns.append(_arn("ssm", f"document/{document}", account=""))
+        arns.append(_arn("ssm", f"automation-definition/{document}:*", account=""))
+    return arns
+
+
+def _reads_solution_parameters(remediation: str) -> bool:
+    """Does the runbook resolve ``{{ssm:/Solutions/SO0111/...}}`` (a parameter default)?"""
+    if f"AWS-{remediation}" in solution.AWS_OWNED_DOCUMENTS:
+        return False
+    text = json.dumps(documents.runbook_source(remediation))
+    return bool(re.search(r"\{\{\s*ssm:" + re.escape(solution.SSM_PREFIX), text))
+
+
+@functools.cache
+def _target_location_remediations() -> frozenset[str]:
+    """Remediations a control runbook runs through TargetLocations (regional entries, and their
+    pre-steps): their role is the execution role that starts the document in the target."""
+    from asr.playbooks import data
+
+    names: set[str] = set()
+    for std in data.standards():
+        for control in std.own():
+            if control.scope == "regional":
+                rem = data.remediations()[control.remediation]
+                names.add(rem.name)
+                names.update(pre.remediation for pre in rem.pre)
+    return frozenset(names)
 
 
 def _sub(value: str, namespace: str) -> str:
@@ -70,8 +105,46 @@ class MemberRolesStack(SolutionStack):
             "12-digit account id of the Security Hub admin account. Its orchestrator role may assume "
             f"{solution.ORCHESTRATOR_MEMBER_ROLE} in this account."
         )
+        custom_runbooks = self.parameter(
+            "CustomRunbookPrefix",
+            default="",
+            allowed_pattern=r"^$|^[A-Za-z0-9_.-]{3,64}$",
+            constraint_description="Empty, or 3-64 letters, digits, '_', '.', '-'.",
+            description=(
+                "Optional. Name prefix of your own SSM Automation runbooks (the RunbookName of a "
+                "/Solutions/SO0111/<key> parameter), e.g. 'Custom-'. The orchestrator member role may describe and "
+                "start documents with this prefix. Empty: only the solution's ASR-* runbooks."
+            ),
+        )
+        custom_roles = self.parameter(
+            "CustomRunbookRolePrefix",
+            default="",
+            allowed_pattern=r"^$|^[\w+=,.@-]{3,64}$",
+            constraint_description="Empty, or 3-64 characters valid in an IAM role name.",
+            description=(
+                "Optional. Name prefix of the roles your own runbooks run as (the RunbookRole of a "
+                "/Solutions/SO0111/<key> parameter). The orchestrator member role may read them and pass them to "
+                "SSM. Roles named SO0111-* (e.g. SO0111-Remediate-<std>-<ver>-<control>) need no prefix."
+            ),
+        )
         self.parameter_group("Configuration", [namespace, admin_account])
+        self.parameter_group("Your own runbooks", [custom_runbooks, custom_roles])
         self.namespace = namespace.value_as_string
+        self._custom = (
+            (
+                custom_runbooks,
+                self.condition(
+                    "CustomRunbooks", cdk.Fn.condition_not(cdk.Fn.condition_equals(custom_runbooks.value_as_string, ""))
+                ),
+            ),
+            (
+                custom_roles,
+                self.condition(
+                    "CustomRunbookRoles",
+                    cdk.Fn.condition_not(cdk.Fn.condition_equals(custom_roles.value_as_string, "")),
+                ),
+            ),
+        )
 
         self.orchestrator_member_role = self._orchestrator_member_role(admin_account.value_as_string)
         self.remediation_roles: dict[str, iam.CfnRole] = {}
@@ -100,8 +173,11 @@ class MemberRolesStack(SolutionStack):
                 "Action": "ssm:StartAutomationExecution",
                 "Resource": [
                     _arn("ssm", f"document/{solution.DOCUMENT_PREFIX}*"),
-                    _arn("ssm", "automation-definition/*"),
+                    _arn("ssm", f"automation-definition/{solution.DOCUMENT_PREFIX}*:*"),
                     _arn("ssm", "automation-execution/*"),
+                    # AWS-owned documents the control runbooks run: SSM authorizes them on
+                    # account-less ARNs (arn:<partition>:ssm:<region>::document/AWS-<Name>).
+                    *_aws_document_arns(solution.AWS_OWNED_DOCUMENTS),
                 ],
             },
             {
@@ -109,7 +185,11 @@ class MemberRolesStack(SolutionStack):
                 "Action": ["ssm:DescribeAutomationExecutions", "ssm:GetAutomationExecution"],
                 "Resource": "*",
             },
-            {"Effect": "Allow", "Action": "ssm:DescribeDocument", "Resource": _arn("ssm", "document/*")},
+            {
+                "Effect": "Allow",
+                "Action": "ssm:DescribeDocument",
+                "Resource": _arn("ssm", f"document/{solution.DOCUMENT_PREFIX}*"),
+            },
             {
                 "Effect": "Allow",
                 "Action": ["ssm:GetParameter", "ssm:GetParameters"],
@@ -118,15 +198,32 @@ class MemberRolesStack(SolutionStack):
             {"Effect": "Allow", "Action": "config:DescribeConfigRules", "Resource": "*"},
             {
                 "Effect": "Allow",
-                "Action": "cloudwatch:PutMetricData",
-                "Resource": "*",
-                "Condition": {"StringEquals": {"cloudwatch:namespace": solution.METRICS_NAMESPACE}},
-            },
-            {
-                "Effect": "Allow",
                 "Action": "securityhub:BatchUpdateFindings",
                 "Resource": _arn("securityhub", "hub/default", region="*"),
             },
+        ]
+        # Customers' own runbooks and roles, only under the prefixes the stack parameters name.
+        (runbooks, has_runbooks), (roles, has_roles) = self._custom
+        custom = [
+            (
+                has_runbooks,
+                {
+                    "Effect": "Allow",
+                    "Action": ["ssm:DescribeDocument", "ssm:StartAutomationExecution"],
+                    "Resource": [
+                        _arn("ssm", cdk.Fn.join("", ["document/", runbooks.value_as_string, "*"])),
+                        _arn("ssm", cdk.Fn.join("", ["automation-definition/", runbooks.value_as_string, "*:*"])),
+                    ],
+                },
+            ),
+            (
+                has_roles,
+                {
+                    "Effect": "Allow",
+                    "Action": ["iam:GetRole", "iam:PassRole"],
+                    "Resource": _arn("iam", cdk.Fn.join("", ["role/", roles.value_as_string, "*"]), region=""),
+                },
+            ),
         ]
         role = iam.CfnRole(
             self,
@@ -139,12 +236,20 @@ class MemberRolesStack(SolutionStack):
                 ]
             ),
             policies=[
-                iam.CfnRole.PolicyProperty(policy_name="member_orchestrator", policy_document=_policy(statements))
+                iam.CfnRole.PolicyProperty(
+                    policy_name="member_orchestrator",
+                    policy_document=_policy(
+                        [
+                            *statements,
+                            *(cdk.Fn.condition_if(c.logical_id, stmt, cdk.Aws.NO_VALUE) for c, stmt in custom),
+                        ]
+                    ),
+                )
             ],
         )
         acknowledge_wildcards(
             role,
-            statements,
+            [*statements, *(stmt for _, stmt in custom)],
             "Scoped to the solution's own roles (SO0111-*), documents (ASR-*) and parameters; automation "
             "executions have generated ids; Describe/Get of executions, config:DescribeConfigRules and "
             "cloudwatch:PutMetricData (limited to the ASR namespace) have no resource-level permissions.",
@@ -154,17 +259,38 @@ class MemberRolesStack(SolutionStack):
     # --- remediation roles ---------------------------------------------------------
 
     def _base_statements(self, remediation: str, role_name: str) -> list[dict[str, Any]]:
-        document = solution.remediation_document(remediation)
+        """What every remediation role needs to run its own document.
+
+        Read the solution's parameters (``{{ssm:/Solutions/SO0111/...}}`` defaults); as a
+        TargetLocations execution role, start its own document -- ``AWS-<Name>`` on the
+        account-less ARNs for the AWS-owned ones -- and pass itself to SSM as the child's
+        AutomationAssumeRole. Writing a parameter is not here: the two remediations that
+        write one declare that single parameter in their permission file.
+        """
+        aws_owned = f"AWS-{remediation}"
+        statements: list[dict[str, Any]] = []
+        if _reads_solution_parameters(remediation):
+            statements.append(
+                {
+                    "Effect": "Allow",
+                    "Action": ["ssm:GetParameter", "ssm:GetParameters"],
+                    "Resource": _arn("ssm", f"parameter{solution.SSM_PREFIX}/*"),
+                }
+            )
+        if remediation not in _target_location_remediations():
+            return statements
+        if aws_owned in solution.AWS_OWNED_DOCUMENTS:
+            documents = _aws_document_arns([aws_owned])
+        else:
+            document = solution.remediation_document(remediation)
+            documents = [_arn("ssm", f"document/{document}"), _arn("ssm", f"automation-definition/{document}:*")]
         return [
+            *statements,
             {
                 "Effect": "Allow",
-                "Action": ["ssm:GetParameter", "ssm:GetParameters", "ssm:PutParameter"],
-                "Resource": _arn("ssm", f"parameter{solution.SSM_PREFIX}/*"),
-            },
-            {
-                "Effect": "Allow",
-                "Action": ["iam:PassRole", "sts:AssumeRole"],
+                "Action": "iam:PassRole",
                 "Resource": _arn("iam", f"role/{role_name}", region=""),
+                "Condition": {"StringEquals": {"iam:PassedToService": "ssm.amazonaws.com"}},
             },
             {
                 "Effect": "Allow",
@@ -173,11 +299,7 @@ class MemberRolesStack(SolutionStack):
                     "ssm:GetAutomationExecution",
                     "ssm:DescribeAutomationStepExecutions",
                 ],
-                "Resource": [
-                    _arn("ssm", f"document/{document}"),
-                    _arn("ssm", f"automation-definition/{document}:*"),
-                    _arn("ssm", "automation-execution/*"),
-                ],
+                "Resource": [*documents, _arn("ssm", "automation-execution/*")],
             },
         ]
 
@@ -187,6 +309,15 @@ class MemberRolesStack(SolutionStack):
         root = _arn("iam", "root", region="")
         base = self._base_statements(perms.remediation, role_name)
         declared = _statements(perms.statements, self.namespace)
+        policies = [
+            iam.CfnRole.PolicyProperty(
+                policy_name=f"ASR-Remediation-Policy-{perms.remediation}", policy_document=_policy(declared)
+            )
+        ]
+        if base:
+            policies.insert(
+                0, iam.CfnRole.PolicyProperty(policy_name="ASR-Remediation-Base", policy_document=_policy(base))
+            )
         role = iam.CfnRole(
             self,
             f"Remediation{perms.remediation}",
@@ -198,12 +329,7 @@ class MemberRolesStack(SolutionStack):
                     {"Effect": "Allow", "Principal": {"Service": "ssm.amazonaws.com"}, "Action": "sts:AssumeRole"},
                 ]
             ),
-            policies=[
-                iam.CfnRole.PolicyProperty(policy_name="ASR-Remediation-Base", policy_document=_policy(base)),
-                iam.CfnRole.PolicyProperty(
-                    policy_name=f"ASR-Remediation-Policy-{perms.remediation}", policy_document=_policy(declared)
-                ),
-            ],
+            policies=policies,
         )
         role.add_resource_dependency(self.orchestrator_member_role)
         justifications = "; ".join(s.justification for s in perms.statements if s.justification)

@@ -63,6 +63,33 @@ def assume_role(base: boto3.Session, role_arn: str, region: str, session_name: s
     )
 
 
+def assume_role_as_service(base: boto3.Session, role_arn: str, region: str, session_name: str) -> boto3.Session:
+    """SSM assuming a document's AutomationAssumeRole: only the role's trust policy decides."""
+    from asr.iam.enforcer import active
+
+    enforcer = active()
+    if enforcer is None:
+        return assume_role(base, role_arn, region, session_name)
+    with enforcer.as_service("ssm.amazonaws.com"):
+        return assume_role(base, role_arn, region, session_name)
+
+
+def authorize(session: boto3.Session, region: str, service: str, operation: str, params: dict[str, Any]) -> None:
+    """Check, under an installed IAM enforcer, that ``session``'s principal may make this call.
+
+    For what SSM authorizes itself without an API call of ours (starting a child automation).
+    """
+    from asr.iam.enforcer import active
+
+    enforcer = active()
+    if enforcer is None:
+        return
+    try:
+        enforcer.check_call(session.client(service, region_name=region), operation, params)
+    except ClientError as err:
+        raise StepFailure(str(err)) from None
+
+
 def method_name(client: BaseClient, service: str, api: str) -> str:
     """The boto3 method of an SSM ``Api`` name (PascalCase operation name)."""
     operations = client.meta.service_model.operation_names

@@ -208,7 +208,7 @@ class AutomationRunner:
             raise StepFailure(f"assumeRole must be a role ARN, got {role!r}")
         if role:
             session_name = f"ssm-automation-{ctx.execution_id}"
-            ctx.use_session(aws.assume_role(ctx.session, role, ctx.region, session_name))
+            ctx.use_session(aws.assume_role_as_service(ctx.session, role, ctx.region, session_name))
             ctx.execution.assumed_role = role
 
     def _finish(self, execution: AutomationExecution, status: Status, message: str | None) -> AutomationExecution:

@@ -44,6 +44,13 @@ def _document_state(session: Any, region: str, runbook: str, account: str) -> No
         code = aws.error_code(err)
         if code == "InvalidDocument":
             raise Outcome(outcomes.NO_RUNBOOK, _no_runbook(runbook, account, region)) from None
+        if code in aws.ACCESS_DENIED and not runbook.startswith(solution.DOCUMENT_PREFIX):
+            raise Outcome(
+                outcomes.PERMISSION_MISSING,
+                f"{solution.ORCHESTRATOR_MEMBER_ROLE} in account {account} may not describe your runbook {runbook} "
+                f"({code}): deploy the member-roles stack there with CustomRunbookPrefix set to a prefix of "
+                f"{runbook!r} (docs/iam.md, 'Your own runbooks').",
+            ) from None
         if code in aws.ACCESS_DENIED:
             assume_role_failure_metric()
             raise Outcome(
@@ -67,16 +74,39 @@ def _no_runbook(runbook: str, account: str, region: str) -> str:
     )
 
 
-def _role_arn(session: Any, finding: Finding, preferred: str) -> str:
-    """``preferred`` if that role exists in the member account, else the member role."""
-    if preferred:
-        try:
-            session.client("iam", config=aws.CONFIG).get_role(RoleName=preferred)
-            return aws.role_arn(finding.partition, finding.account, preferred)
-        except ClientError as err:
-            if aws.error_code(err) not in ("NoSuchEntity", *aws.ACCESS_DENIED):
-                raise
-    return aws.role_arn(finding.partition, finding.account, solution.ORCHESTRATOR_MEMBER_ROLE)
+def _role_arn(session: Any, finding: Finding, preferred: str, *, named_by: str = "") -> str:
+    """The role the runbook runs as.
+
+    ``preferred`` is used when it exists in the member account. A per-control role
+    (``SO0111-Remediate-...``, optional by contract) that does not exist means the member
+    role. A role the customer named (``named_by``: the parameter that names it) must
+    exist. When the member role may not read ``preferred`` the finding is refused with
+    what to grant -- never a silent fall back to another role.
+    """
+    member = aws.role_arn(finding.partition, finding.account, solution.ORCHESTRATOR_MEMBER_ROLE)
+    if not preferred:
+        return member
+    try:
+        session.client("iam", config=aws.CONFIG).get_role(RoleName=preferred)
+        return aws.role_arn(finding.partition, finding.account, preferred)
+    except ClientError as err:
+        code = aws.error_code(err)
+        if code in aws.ACCESS_DENIED:
+            raise Outcome(
+                outcomes.PERMISSION_MISSING,
+                f"{solution.ORCHESTRATOR_MEMBER_ROLE} in account {finding.account} may not read role {preferred} "
+                f"({code}): name it {solution.SOLUTION_ID}-*, or deploy the member-roles stack there with "
+                f"CustomRunbookRolePrefix set to a prefix of {preferred!r} (docs/iam.md, 'Your own runbooks').",
+            ) from None
+        if code != "NoSuchEntity":
+            raise
+    if named_by:
+        raise Outcome(
+            outcomes.PERMISSION_MISSING,
+            f"Role {preferred} named by {named_by} does not exist in account {finding.account}: create it, or "
+            "remove RunbookRole to run as the member role.",
+        )
+    return member
 
 
 def _security_hub_target(finding: Finding) -> dict[str, Any]:
@@ -155,7 +185,7 @@ def _custom_target(finding: Finding) -> dict[str, Any]:
     try:
         session = aws.member_session(finding.partition, finding.account, finding.resource_region)
         _document_state(session, finding.resource_region, custom.runbook, finding.account)
-        role = _role_arn(session, finding, custom.role)
+        role = _role_arn(session, finding, custom.role, named_by=f"parameter {custom.parameter} (RunbookRole)")
     except aws.AssumeRoleError as err:
         assume_role_failure_metric()
         raise Outcome(outcomes.ASSUME_ROLE_FAILURE, str(err)) from None

@@ -12,7 +12,11 @@ from botocore.exceptions import ClientError
 BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
 DEFAULT_ROLE = "aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
 TOPIC_PARAMETER = "/Solutions/SO0111/SNS_Topic_Config.1"
-RECORD_EVERYTHING = {"allSupported": True, "includeGlobalResourceTypes": True}
+# Config.1 wants every supported resource type recorded, by the service-linked role
+# (https://docs.aws.amazon.com/securityhub/latest/userguide/config-controls.html#config-1).
+# Global resource types (IAM) are recorded where a recorder already records them, or in a new
+# recorder; never switched on in every Region of an account that chose one Region for them.
+RECORD_EVERYTHING = {"allSupported": True}
 BLOCK_ALL = dict.fromkeys(("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True)
 
 
@@ -51,6 +55,18 @@ def _check_service_role(iam: Any, path_and_name: str) -> bool:
         raise RemediationError(f"AWSServiceRoleForConfig {path_and_name}: no such IAM role in this account") from None
 
 
+def _create_service_linked_role(iam: Any, role_arn: str) -> str:
+    """Create the Config service-linked role (its documented ARN is ``role_arn``); one created
+    meanwhile by a concurrent run is fine."""
+    try:
+        iam.create_service_linked_role(AWSServiceName="config.amazonaws.com")
+    except ClientError as err:
+        # AWS answers InvalidInput ("...has been taken in this account"); others EntityAlreadyExists.
+        if err.response["Error"]["Code"] not in ("InvalidInput", "EntityAlreadyExists"):
+            raise
+    return role_arn
+
+
 # --- step 1: look before changing anything ------------------------------------------
 
 
@@ -78,19 +94,23 @@ def set_recorder(event: dict[str, Any], _context: Any) -> dict[str, str]:
     partition, account, _ = _where()
     config = boto3.client("config", config=BOTO_CONFIG)
     existing = next(iter(_recorders(config)), None)
-    if existing and {k: existing.get("recordingGroup", {}).get(k) for k in RECORD_EVERYTHING} == RECORD_EVERYTHING:
-        message = "Recorder already records all resource types; nothing changed."
+    iam = boto3.client("iam", config=BOTO_CONFIG)
+    role_arn = f"arn:{partition}:iam::{account}:role/{event['AWSServiceRoleForConfig']}"
+    group = (existing or {}).get("recordingGroup", {})
+    if existing and group.get("allSupported") is True and existing.get("roleARN") == role_arn:
+        message = "Recorder already records all resource types as the service-linked role; nothing changed."
         return {"Recorder": existing["name"], "Message": message}
-    if existing:
-        recorder = {"name": existing["name"], "roleARN": existing["roleARN"]}
-    else:
-        iam = boto3.client("iam", config=BOTO_CONFIG)
-        role_arn = f"arn:{partition}:iam::{account}:role/{event['AWSServiceRoleForConfig']}"
-        if not _check_service_role(iam, event["AWSServiceRoleForConfig"]):
-            role_arn = iam.create_service_linked_role(AWSServiceName="config.amazonaws.com")["Role"]["Arn"]
-        recorder = {"name": "default", "roleARN": role_arn}
-    config.put_configuration_recorder(ConfigurationRecorder={**recorder, "recordingGroup": RECORD_EVERYTHING})
-    what = "updated to record all resource types" if existing else "created"
+    if not _check_service_role(iam, event["AWSServiceRoleForConfig"]):
+        role_arn = _create_service_linked_role(iam, role_arn)
+    recording = {
+        **RECORD_EVERYTHING,
+        "includeGlobalResourceTypes": bool(group.get("includeGlobalResourceTypes", not existing)),
+    }
+    recorder = {"name": existing["name"] if existing else "default", "roleARN": role_arn, "recordingGroup": recording}
+    if existing and existing.get("recordingMode"):
+        recorder["recordingMode"] = existing["recordingMode"]  # keep the customer's frequency and overrides
+    config.put_configuration_recorder(ConfigurationRecorder=recorder)
+    what = "updated to record all resource types as the service-linked role" if existing else "created"
     return {"Recorder": recorder["name"], "Message": f"Recorder {recorder['name']} {what}."}
 
 
@@ -111,17 +131,45 @@ def config_bucket_policy(partition: str, account: str, bucket: str) -> dict[str,
     arn = f"arn:{partition}:s3:::{bucket}"
     from_this_account = {"StringEquals": {"aws:SourceAccount": account}}
     config_service = {"Service": "config.amazonaws.com"}
-    return {"Version": "2012-10-17", "Statement": [
-        {"Sid": "AWSConfigBucketPermissionsCheck", "Effect": "Allow", "Principal": config_service,
-         "Action": "s3:GetBucketAcl", "Resource": arn, "Condition": from_this_account},
-        {"Sid": "AWSConfigBucketExistenceCheck", "Effect": "Allow", "Principal": config_service,
-         "Action": "s3:ListBucket", "Resource": arn, "Condition": from_this_account},
-        {"Sid": "AWSConfigBucketDelivery", "Effect": "Allow", "Principal": config_service,
-         "Action": "s3:PutObject", "Resource": f"{arn}/AWSLogs/{account}/Config/*",
-         "Condition": {"StringEquals": {"aws:SourceAccount": account, "s3:x-amz-acl": "bucket-owner-full-control"}}},
-        {"Sid": "AllowSSLRequestsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-         "Resource": [arn, f"{arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-    ]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AWSConfigBucketPermissionsCheck",
+                "Effect": "Allow",
+                "Principal": config_service,
+                "Action": "s3:GetBucketAcl",
+                "Resource": arn,
+                "Condition": from_this_account,
+            },
+            {
+                "Sid": "AWSConfigBucketExistenceCheck",
+                "Effect": "Allow",
+                "Principal": config_service,
+                "Action": "s3:ListBucket",
+                "Resource": arn,
+                "Condition": from_this_account,
+            },
+            {
+                "Sid": "AWSConfigBucketDelivery",
+                "Effect": "Allow",
+                "Principal": config_service,
+                "Action": "s3:PutObject",
+                "Resource": f"{arn}/AWSLogs/{account}/Config/*",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account, "s3:x-amz-acl": "bucket-owner-full-control"}
+                },
+            },
+            {
+                "Sid": "AllowSSLRequestsOnly",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [arn, f"{arn}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+        ],
+    }
 
 
 def _bucket_exists(s3: Any, bucket: str, account: str) -> bool:
@@ -144,11 +192,17 @@ def _create_config_bucket(partition: str, account: str, region: str, bucket: str
     location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
     s3.create_bucket(Bucket=bucket, ObjectOwnership="BucketOwnerEnforced", **location)
     s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=BLOCK_ALL)
-    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={
-        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}]})
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}]
+        },
+    )
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(config_bucket_policy(partition, account, bucket)))
-    s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={
-        "LoggingEnabled": {"TargetBucket": log_bucket, "TargetPrefix": f"{bucket}/"}})
+    s3.put_bucket_logging(
+        Bucket=bucket,
+        BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": log_bucket, "TargetPrefix": f"{bucket}/"}},
+    )
     return True
 
 
@@ -156,10 +210,12 @@ def create_delivery_channel(event: dict[str, Any], _context: Any) -> dict[str, s
     partition, account, region = _where()
     topic_arn = _ensure_topic(partition, account, region, event["SNSTopicName"], event["KMSKeyArn"])
     boto3.client("ssm", config=BOTO_CONFIG).put_parameter(
-        Name=TOPIC_PARAMETER, Value=topic_arn, Type="String", Overwrite=True)
+        Name=TOPIC_PARAMETER, Value=topic_arn, Type="String", Overwrite=True
+    )
     created = _create_config_bucket(partition, account, region, event["ConfigBucket"], event["AccessLogBucket"])
-    boto3.client("config", config=BOTO_CONFIG).put_delivery_channel(DeliveryChannel={
-        "name": "default", "s3BucketName": event["ConfigBucket"], "snsTopicARN": topic_arn})
+    boto3.client("config", config=BOTO_CONFIG).put_delivery_channel(
+        DeliveryChannel={"name": "default", "s3BucketName": event["ConfigBucket"], "snsTopicARN": topic_arn}
+    )
     return {
         "ConfigBucket": event["ConfigBucket"],
         "TopicArn": topic_arn,

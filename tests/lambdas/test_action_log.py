@@ -14,6 +14,16 @@ from tests.conftest import OTHER_ACCOUNT
 
 ADMIN_GROUP = "/aws/lambda/SO0111-ASR-CloudTrailEvents"
 WRITER_ROLE = f"arn:aws:iam::{OTHER_ACCOUNT}:role/CrossAccountLogWriterRole"
+# The Action Log bucket of the member CloudTrail stack (Namespace "sim"), where the trail writes under cloudtrail-logs/.
+BUCKET = "so0111-asr-sim-mgmt-events-111111111111-us-east-1"
+
+# The processor runs as its synthesized execution role, the stack deployed with this writer role.
+pytestmark = pytest.mark.stack_parameters(LogWriterRoleArn=WRITER_ROLE)
+
+
+@pytest.fixture(autouse=True)
+def _as_the_processor(as_function):
+    as_function(handler, "SO0111-ASR-EventProcessor")
 
 
 def _record(
@@ -42,7 +52,7 @@ def env(monkeypatch):
     monkeypatch.setenv("LOG_GROUP_NAME", ADMIN_GROUP)
     with mock_aws():
         s3 = boto3.client("s3")
-        s3.create_bucket(Bucket="trail")
+        s3.create_bucket(Bucket=BUCKET)
         admin = boto3.client("sts").assume_role(RoleArn=WRITER_ROLE, RoleSessionName="setup")["Credentials"]
         admin_logs = boto3.client(
             "logs",
@@ -55,8 +65,8 @@ def env(monkeypatch):
 
 
 def _put(s3, key, records):
-    s3.put_object(Bucket="trail", Key=key, Body=gzip.compress(json.dumps({"Records": records}).encode()))
-    return {"Records": [{"s3": {"bucket": {"name": "trail"}, "object": {"key": key}}}]}
+    s3.put_object(Bucket=BUCKET, Key=key, Body=gzip.compress(json.dumps({"Records": records}).encode()))
+    return {"Records": [{"s3": {"bucket": {"name": BUCKET}, "object": {"key": key}}}]}
 
 
 def _messages(admin_logs):
@@ -98,15 +108,20 @@ def test_second_file_same_day_appends_to_the_existing_stream(env):
 
 def test_nothing_to_forward_writes_nothing(env):
     s3, admin_logs = env
-    assert handler.lambda_handler(_put(s3, "k.json.gz", [_record("X", ip="1.1.1.1")]), None)["forwarded"] == 0
+    assert (
+        handler.lambda_handler(_put(s3, "cloudtrail-logs/k.json.gz", [_record("X", ip="1.1.1.1")]), None)["forwarded"]
+        == 0
+    )
     assert admin_logs.describe_log_streams(logGroupName=ADMIN_GROUP)["logStreams"] == []
 
 
 def test_a_file_that_is_not_cloudtrail_names_the_object(env):
     s3, _ = env
-    s3.put_object(Bucket="trail", Key="bad.json.gz", Body=b"not gzip")
-    event = {"Records": [{"s3": {"bucket": {"name": "trail"}, "object": {"key": "bad.json.gz"}}}]}
-    with pytest.raises(ValueError, match="s3://trail/bad.json.gz: not a gzipped CloudTrail log file"):
+    s3.put_object(Bucket=BUCKET, Key="cloudtrail-logs/bad.json.gz", Body=b"not gzip")
+    event = {"Records": [{"s3": {"bucket": {"name": BUCKET}, "object": {"key": "cloudtrail-logs/bad.json.gz"}}}]}
+    with pytest.raises(
+        ValueError, match=f"s3://{BUCKET}/cloudtrail-logs/bad.json.gz: not a gzipped CloudTrail log file"
+    ):
         handler.lambda_handler(event, None)
 
 

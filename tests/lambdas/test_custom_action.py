@@ -17,6 +17,12 @@ TARGET = "arn:aws:securityhub:us-east-1:111111111111:action/custom/ASRRemediatio
 PROPS = {"ServiceToken": FN_ARN, "Name": "Remediate with ASR", "Description": "Submit.", "Id": "ASRRemediation"}
 
 
+@pytest.fixture(autouse=True)
+def _as_the_provider(as_function):
+    """The provider runs as its synthesized execution role."""
+    as_function(handler, "SO0111-SHARR-CustomAction")
+
+
 @pytest.fixture
 def hub():
     client = boto3.client("securityhub", region_name="us-east-1")

@@ -223,6 +223,7 @@ def _config_finding(title="my-config-rule") -> dict:
     return finding
 
 
+@pytest.mark.stack_parameters(CustomRunbookPrefix="My-", CustomRunbookRolePrefix="MyRole")
 def test_custom_runbook_for_a_non_security_hub_finding(env: Env):
     env.member(runbook="My-Runbook", roles=("MyRole",))
     env.ssm.put_parameter(
@@ -234,6 +235,49 @@ def test_custom_runbook_for_a_non_security_hub_finding(env: Env):
     assert out["Outcome"] == "READY"
     assert out["Target"]["Runbook"] == "My-Runbook"
     assert out["Target"]["RoleArn"] == f"arn:aws:iam::{MEMBER}:role/MyRole"
+
+
+def test_custom_runbook_not_granted_is_refused_naming_what_to_grant(env: Env, iam_enforcer):
+    """Defect: resolve fell back to the member role when iam:GetRole was denied. Without the
+    member-roles prefixes the member role may not read the customer's runbook or role."""
+    env.member(runbook="My-Runbook", roles=("MyRole",))
+    env.ssm.put_parameter(
+        Name="/Solutions/SO0111/my-config-rule",
+        Type="String",
+        Value=json.dumps({"RunbookName": "My-Runbook", "RunbookRole": "MyRole"}),
+    )
+    with iam_enforcer.expect_denial(
+        lambda d: d.action == "ssm:DescribeDocument" and d.resource.endswith("document/My-Runbook")
+    ):
+        out = _run(_event(_config_finding()))
+    assert out["Outcome"] == "PERMISSION_MISSING"
+    assert "My-Runbook" in out["Message"] and "CustomRunbookPrefix" in out["Message"]
+
+
+@pytest.mark.stack_parameters(CustomRunbookPrefix="My-")
+def test_custom_runbook_role_not_granted_is_refused_not_replaced(env: Env, iam_enforcer):
+    env.member(runbook="My-Runbook", roles=("MyRole",))
+    env.ssm.put_parameter(
+        Name="/Solutions/SO0111/my-config-rule",
+        Type="String",
+        Value=json.dumps({"RunbookName": "My-Runbook", "RunbookRole": "MyRole"}),
+    )
+    with iam_enforcer.expect_denial(lambda d: d.action == "iam:GetRole" and d.resource.endswith("role/MyRole")):
+        out = _run(_event(_config_finding()))
+    assert out["Outcome"] == "PERMISSION_MISSING"
+    assert "MyRole" in out["Message"] and "CustomRunbookRolePrefix" in out["Message"]
+
+
+@pytest.mark.stack_parameters(CustomRunbookPrefix="My-", CustomRunbookRolePrefix="MyRole")
+def test_custom_runbook_role_that_does_not_exist_is_refused(env: Env):
+    env.member(runbook="My-Runbook")
+    env.ssm.put_parameter(
+        Name="/Solutions/SO0111/my-config-rule",
+        Type="String",
+        Value=json.dumps({"RunbookName": "My-Runbook", "RunbookRole": "MyRoleGone"}),
+    )
+    out = _run(_event(_config_finding()))
+    assert out["Outcome"] == "PERMISSION_MISSING" and "MyRoleGone" in out["Message"]
 
 
 def test_custom_runbook_missing_parameter(env: Env):

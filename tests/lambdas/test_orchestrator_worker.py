@@ -144,7 +144,10 @@ def body(n: int = 0, account: str = ACCOUNT, region: str = REGION, action: str =
         "StandardVersion": "2.0.0",
         "ControlId": "Lambda.1",
         "RunbookControlId": "Lambda.1",
-        "Parameters": {"Finding": json.dumps(finding), "AutomationAssumeRole": f"arn:aws:iam::{account}:role/x"},
+        "Parameters": {
+            "Finding": json.dumps(finding),
+            "AutomationAssumeRole": f"arn:aws:iam::{account}:role/{solution.ORCHESTRATOR_MEMBER_ROLE}",
+        },
     }
     return {
         "TaskToken": f"token-{n}",

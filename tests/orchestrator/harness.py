@@ -23,6 +23,8 @@ import boto3
 import pytest
 
 from asr import solution
+from asr.iam.enforcer import active as active_enforcer
+from asr.iam.template import Location, Resolver
 from asr.simulator import DocumentRegistry
 from tests.orchestrator.moto_ext import AutomationRouter, LambdaDispatcher, install_all
 
@@ -51,60 +53,6 @@ def admin_template() -> dict[str, Any]:
     stack = AdminStack(app, dist=Distribution(), standards=standards())
     app.synth()
     return json.loads((out / f"{stack.stack_name}.template.json").read_text())
-
-
-class Resolver:
-    """Resolves the intrinsics of a synthesized template to plain values."""
-
-    def __init__(
-        self,
-        template: dict[str, Any],
-        refs: dict[str, str],
-        attrs: dict[tuple[str, str], str],
-        parameters: dict[str, str],
-    ) -> None:
-        self.template, self.refs, self.attrs, self.parameters = template, refs, attrs, parameters
-
-    def condition(self, name: str) -> bool:
-        return bool(self.value(self.template["Conditions"][name]))
-
-    def value(self, node: Any) -> Any:
-        if isinstance(node, list):
-            return [self.value(n) for n in node]
-        if not isinstance(node, dict):
-            return node
-        if len(node) != 1:
-            return {k: self.value(v) for k, v in node.items()}
-        ((fn, arg),) = node.items()
-        if fn == "Ref":
-            pseudo = {
-                "AWS::Partition": "aws",
-                "AWS::Region": REGION,
-                "AWS::AccountId": ADMIN,
-                "AWS::URLSuffix": "amazonaws.com",
-            }
-            if arg in pseudo:
-                return pseudo[arg]
-            if arg in self.parameters:
-                return self.parameters[arg]
-            if arg in self.template.get("Parameters", {}):
-                return self.template["Parameters"][arg].get("Default", "")
-            return self.refs[arg]
-        if fn == "Fn::GetAtt":
-            return self.attrs[(arg[0], arg[1])]
-        if fn == "Fn::Join":
-            return arg[0].join(str(self.value(p)) for p in arg[1])
-        if fn == "Fn::If":
-            return self.value(arg[1] if self.condition(arg[0]) else arg[2])
-        if fn == "Fn::Equals":
-            return self.value(arg[0]) == self.value(arg[1])
-        if fn == "Fn::Not":
-            return not self.value(arg[0])
-        if fn == "Fn::And":
-            return all(self.value(a) for a in arg)
-        if fn == "Condition":
-            return self.condition(arg)
-        return {k: self.value(v) for k, v in node.items()}
 
 
 def _zip() -> bytes:
@@ -168,31 +116,26 @@ class Harness:
         ssm.put_parameter(Name=solution.SSM_SEND_CLOUDWATCH_METRICS, Value="yes", Type="String")
         self.client("securityhub").enable_security_hub()
 
-        refs: dict[str, str] = {}
-        attrs: dict[tuple[str, str], str] = {}
+        # Every resource the template names or generates a name for is created under that name, so the
+        # policies of its roles (resolved by the IAM enforcer from the same template) name it too.
+        resolver = Resolver(self.template, Location(ADMIN, REGION), self.parameters)
         queue_id = next(
             k for k, v in resources.items() if v["Type"] == "AWS::SQS::Queue" and "RedrivePolicy" in v["Properties"]
         )
         table_id = next(k for k, v in resources.items() if v["Type"] == "AWS::DynamoDB::Table")
-        self.queue_url = sqs.create_queue(QueueName="SchedulingQueue")["QueueUrl"]
+        self.queue_url = sqs.create_queue(QueueName=resolver.name_of(queue_id))["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
         ]
-        refs[queue_id], attrs[(queue_id, "Arn")] = self.queue_url, queue_arn
+        assert (self.queue_url, queue_arn) == (resolver.ref(queue_id), resolver.arn_of(queue_id))
         ddb.create_table(
-            TableName="SchedulingTable",
+            TableName=resolver.name_of(table_id),
             KeySchema=resources[table_id]["Properties"]["KeySchema"],
             AttributeDefinitions=resources[table_id]["Properties"]["AttributeDefinitions"],
             BillingMode="PAY_PER_REQUEST",
         )
-        refs[table_id], attrs[(table_id, "Arn")] = "SchedulingTable", f"arn:aws:dynamodb:{REGION}:{ADMIN}:table/x"
-        refs["SNSTopicBCE4E4B5"] = self.topic_arn
-        for logical_id, res in resources.items():
-            if res["Type"] == "AWS::SNS::Topic" and res["Properties"].get("TopicName") == solution.SNS_TOPIC:
-                refs[logical_id] = self.topic_arn
         lam = self.client("lambda")
         self.functions: dict[str, str] = {}
-        resolver = Resolver(self.template, refs, attrs, self.parameters)
         env: dict[str, str] = {}
         for logical_id, res in resources.items():
             if res["Type"] != "AWS::Lambda::Function" or not res["Properties"]["Handler"].startswith(
@@ -204,12 +147,12 @@ class Harness:
             arn = lam.create_function(
                 FunctionName=props["FunctionName"],
                 Runtime="python3.12",
-                Role=role_arn,
+                Role=resolver.value(props["Role"]),
                 Handler=props["Handler"],
                 Code={"ZipFile": _zip()},
                 Environment={"Variables": variables},
             )["FunctionArn"]
-            refs[logical_id], attrs[(logical_id, "Arn")] = props["FunctionName"], arn
+            assert arn == resolver.arn_of(logical_id)
             self.functions[props["FunctionName"]] = arn
             env.update(variables)
         # Tests never sleep: no spacing, no poll delay (the worker's own tests cover them).
@@ -227,11 +170,18 @@ class Harness:
             Code={"ZipFile": _zip()},
         )
         machine_id = next(k for k, v in resources.items() if v["Type"] == "AWS::StepFunctions::StateMachine")
-        definition = resolver.value(resources[machine_id]["Properties"]["DefinitionString"])
+        props = resources[machine_id]["Properties"]
+        definition = resolver.value(props["DefinitionString"])
         self.definition = json.loads(definition)
+        machine_role = resolver.value(props["RoleArn"])
         self.machine_arn = self.client("stepfunctions").create_state_machine(
-            name=resources[machine_id]["Properties"]["StateMachineName"], definition=definition, roleArn=role_arn
+            name=props["StateMachineName"], definition=definition, roleArn=machine_role
         )["stateMachineArn"]
+        enforcer = active_enforcer()
+        if enforcer is not None:
+            # moto's Step Functions interpreter signs its task calls with the key "ak": they are the
+            # state machine role's.
+            enforcer.map_credentials("ak", machine_role)
 
     # --- standards and member account -------------------------------------------------
 

@@ -19,6 +19,7 @@ role. Each gap is closed here, explicitly, for the duration of one test:
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import threading
@@ -43,6 +44,13 @@ from moto.sts.models import STSBackend
 
 from asr import solution
 from asr.simulator import AutomationRunner, DocumentNotFoundError, FakeClock, ParameterValidationError
+
+
+def _acting_as(role_arn: str) -> Any:
+    from asr.iam.enforcer import active
+
+    enforcer = active()
+    return enforcer.acting_as(role_arn) if enforcer is not None else contextlib.nullcontext()
 
 
 @dataclass
@@ -82,7 +90,8 @@ class LambdaDispatcher:
             error = {"errorMessage": self.crash[function.function_name], "errorType": "Runtime.ExitError"}
             return json.dumps(error), True, ""
         try:
-            record.result = self.handler(function.handler)(event, context)
+            with _acting_as(function.role):  # the handler's calls are its execution role's (IAM enforced)
+                record.result = self.handler(function.handler)(event, context)
         except Exception as err:
             record.errored = True
             return json.dumps({"errorMessage": str(err), "errorType": type(err).__name__}), True, ""

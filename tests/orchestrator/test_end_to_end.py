@@ -253,6 +253,7 @@ def test_a_runbook_that_cannot_start_fails_the_task_token(harness: Harness):
     assert result.states()[-1] == "Notify Orchestrator Failure"
 
 
+@pytest.mark.stack_parameters(TicketGenFunctionName=TICKET_FUNCTION)  # as the harness deploys
 def test_a_failing_ticket_generator_is_reported_in_the_notification(ticket_harness: Harness):
     harness = ticket_harness
     harness.install_playbook()
@@ -286,6 +287,7 @@ def test_two_findings_in_one_event(harness: Harness):
     assert not is_public(session)
 
 
+@pytest.mark.stack_parameters(TicketGenFunctionName=TICKET_FUNCTION)  # as the harness deploys
 def test_remediate_and_ticket(ticket_harness: Harness):
     harness = ticket_harness
     harness.install_playbook()
@@ -306,6 +308,7 @@ def test_remediate_and_ticket(ticket_harness: Harness):
     _measure("SUCCESS+ticket", harness, result)
 
 
+@pytest.mark.stack_parameters(CustomRunbookPrefix="Custom-")
 def test_custom_runbook_for_a_config_finding(harness: Harness):
     session = harness.install_member()
     content, _ = lambda1_runbook()

@@ -21,11 +21,12 @@ from asr.simulator import aws as sim_aws
 from asr.simulator.findings import make_finding
 from asr.simulator.registry import DocumentRegistry
 from asr.simulator.runner import AutomationRunner, FakeClock
-from tests.conftest import ACCOUNT, REGION
+from tests.conftest import ACCOUNT, OTHER_ACCOUNT, REGION
 
 NAMESPACE = "sim"
 OTHER_REGION = "eu-west-1"
-ORCHESTRATOR_ROLE = f"arn:aws:iam::{ACCOUNT}:role/{solution.ORCHESTRATOR_MEMBER_ROLE}"
+def orchestrator_role(account: str = ACCOUNT) -> str:
+    return f"arn:aws:iam::{account}:role/{solution.ORCHESTRATOR_MEMBER_ROLE}"
 KMS_KEY_ARN = "arn:aws:kms:{region}:{account}:key/12345678-90ab-cdef-1234-567890abcdef"
 LOG_GROUP = "CloudTrail/DefaultLogGroup"
 REDSHIFT_BUCKET = "so0111-redshift-audit-logs"
@@ -135,15 +136,19 @@ def finding_for(
     )
 
 
-def import_finding(finding: dict[str, Any], account: str = ACCOUNT, region: str = REGION) -> None:
-    client("securityhub", account, region).batch_import_findings(Findings=[finding])
+def import_finding(finding: dict[str, Any], account: str | None = None, region: str = REGION) -> None:
+    """Import into the finding's own account (where the orchestrator runs its control runbook)."""
+    client("securityhub", account or finding["AwsAccountId"], region).batch_import_findings(Findings=[finding])
 
 
-def stored_finding(finding_id: str, account: str = ACCOUNT, region: str = REGION) -> dict[str, Any]:
-    pages = client("securityhub", account, region).get_paginator("get_findings").paginate()
-    found = [f for page in pages for f in page["Findings"] if f["Id"] == finding_id]
-    assert len(found) == 1, finding_id
-    return found[0]
+def stored_finding(finding_id: str, account: str | None = None, region: str = REGION) -> dict[str, Any]:
+    found = []
+    for where in [account] if account else [ACCOUNT, OTHER_ACCOUNT]:
+        pages = client("securityhub", where, region).get_paginator("get_findings").paginate()
+        found += [f for page in pages for f in page["Findings"] if f["Id"] == finding_id]
+    unique = {f["Id"]: f for f in found}  # moto may show one account's finding to another
+    assert len(unique) == 1, (finding_id, len(unique))
+    return unique[finding_id]
 
 
 def run_control(
@@ -152,14 +157,16 @@ def run_control(
     control_id: str,
     finding: dict[str, Any],
     *,
-    account: str = ACCOUNT,
+    account: str | None = None,
     region: str = REGION,
     runner: AutomationRunner | None = None,
 ):
+    """Run a control runbook as the orchestrator does: in the finding's account, as the member role there."""
+    account = account or finding["AwsAccountId"]
     runner = runner or AutomationRunner(registry, clock=FakeClock())
     execution = runner.run(
         std.control_runbook(control_id),
-        {"Finding": finding, "AutomationAssumeRole": ORCHESTRATOR_ROLE},
+        {"Finding": finding, "AutomationAssumeRole": orchestrator_role(account)},
         account_id=account,
         region=region,
     )

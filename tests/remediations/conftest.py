@@ -139,6 +139,9 @@ def stub_client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], Stu
 
     def client(self, service_name, *args, **kwargs):
         if service_name in clients:
+            # The stubbed client signs as the session asking for it (the remediation role, for the
+            # IAM enforcer), as the client the script would have made.
+            clients[service_name]._request_signer._credentials = self.get_credentials()
             return clients[service_name]
         return real(self, service_name, *args, **kwargs)
 

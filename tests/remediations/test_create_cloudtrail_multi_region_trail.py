@@ -80,6 +80,17 @@ def test_stopped_trail_is_restarted_not_recreated(aws_only):
     assert trails()[script.TRAIL_NAME]["KmsKeyId"] == key
 
 
+def test_single_region_trail_of_the_solution_is_made_multi_region(aws_only, as_remediation_role):
+    key = new_kms_key()
+    buckets = script.create_buckets({"AWSPartition": "aws", "KMSKeyArn": key}, None)
+    boto3.client("cloudtrail").create_trail(Name=script.TRAIL_NAME, S3BucketName=buckets["TrailBucket"])
+    with as_remediation_role("CreateCloudTrailMultiRegionTrail"):
+        script.create_trail({"KMSKeyArn": key, "TrailBucket": buckets["TrailBucket"]}, None)
+    trail = trails()[script.TRAIL_NAME]
+    assert trail["IsMultiRegionTrail"] and trail["IncludeGlobalServiceEvents"]
+    assert is_logging(script.TRAIL_NAME)
+
+
 def test_bucket_owned_by_another_account_is_refused(monkeypatch):
     # moto does not model bucket ownership across accounts (HeadBucket with ExpectedBucketOwner);
     # the real API answers 403, so this case is proven with Stubber.

@@ -84,9 +84,12 @@ def test_document_missing_instance_fails_naming_the_arn(run_runbook, rds_doc):
 @pytest.mark.parametrize("arn", [
     instance_arn("elsewhere", OTHER_ACCOUNT), instance_arn("elsewhere", region="eu-west-1"),
 ])
-def test_document_arn_of_another_account_or_region_changes_nothing(run_runbook, rds_doc, arn):
+def test_document_arn_of_another_account_or_region_changes_nothing(run_runbook, rds_doc, arn, iam_enforcer):
     make_public_instance(rds_doc, "elsewhere")
-    execution = run_runbook(DOC, RDSInstanceARN=arn)
+    # The role is scoped to its own account: AWS denies it another account's resource outright.
+    with iam_enforcer.expect_denial(lambda d: d.resource == arn) as denied:
+        execution = run_runbook(DOC, RDSInstanceARN=arn)
+    assert bool(denied) == (f":{OTHER_ACCOUNT}:" in arn)
     assert execution["AutomationExecutionStatus"] == "Failed"
     assert instance_state(rds_doc, "elsewhere")["PubliclyAccessible"] is True
 

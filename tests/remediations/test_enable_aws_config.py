@@ -73,10 +73,10 @@ def test_plan_refuses_a_missing_key_or_custom_role(aws_only):
 
 def test_recorder_is_created_with_the_service_linked_role(aws_only):
     script.set_recorder({"AWSServiceRoleForConfig": script.DEFAULT_ROLE}, None)
-    # moto names the created role AWSServiceRoleForconfig (AWS: AWSServiceRoleForConfig); the script
-    # uses the ARN CreateServiceLinkedRole returns, so both work.
-    (role,) = boto3.client("iam").list_roles(PathPrefix="/aws-service-role/config.amazonaws.com/")["Roles"]
-    assert recorder()["roleARN"] == role["Arn"]
+    # The recorder names the role by its documented ARN (moto names the role it creates
+    # AWSServiceRoleForconfig; AWS: AWSServiceRoleForConfig, the ARN the role's policy grants PassRole on).
+    assert len(boto3.client("iam").list_roles(PathPrefix="/aws-service-role/config.amazonaws.com/")["Roles"]) == 1
+    assert recorder()["roleARN"] == SLR_ARN
     assert recorder()["recordingGroup"]["allSupported"] and recorder()["recordingGroup"]["includeGlobalResourceTypes"]
 
 
@@ -89,12 +89,16 @@ def test_existing_service_linked_role_is_used(aws_only):
     assert recorder()["roleARN"] == SLR_ARN
 
 
-def test_existing_recorder_keeps_its_name_and_role(aws_only):
+def test_existing_recorder_keeps_its_name_and_moves_to_the_service_linked_role(aws_only):
+    """Config.1 requires the service-linked role: a recorder with a custom role stays FAILED
+    (the remediation used to keep the team's role). Global types stay as the team chose."""
     existing_setup({"allSupported": False, "includeGlobalResourceTypes": False, "resourceTypes": ["AWS::S3::Bucket"]})
     out = script.set_recorder({"AWSServiceRoleForConfig": script.DEFAULT_ROLE}, None)
-    assert recorder()["name"] == "team" and recorder()["roleARN"].endswith("role/team-config-role")
+    assert recorder()["name"] == "team"
+    assert "aws-service-role/config.amazonaws.com/" in recorder()["roleARN"]
     assert recorder()["recordingGroup"]["allSupported"] is True
-    assert out["Message"] == "Recorder team updated to record all resource types."
+    assert recorder()["recordingGroup"]["includeGlobalResourceTypes"] is False
+    assert out["Message"] == "Recorder team updated to record all resource types as the service-linked role."
 
 
 # --- document ------------------------------------------------------------------

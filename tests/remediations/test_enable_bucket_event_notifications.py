@@ -178,6 +178,8 @@ def test_document_takes_a_list_of_event_types(env, run_runbook):
         ("BucketName", "arn:aws:s3:::target-bucket"),
         ("AccountId", "123"),
         ("TopicName", "arn:aws:sns:us-east-1:111111111111:t"),
+        # A customer's topic: the role may only create or change the solution's (SO0111-*) topics.
+        ("TopicName", "team-alerts"),
         ("EventTypes", ["ObjectCreated"]),
         ("EventTypes", []),
     ],

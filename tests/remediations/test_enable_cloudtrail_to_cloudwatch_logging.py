@@ -143,7 +143,9 @@ def test_document_fails_on_a_missing_trail_or_role_and_changes_nothing(run_runbo
     execution = run_runbook(DOC, **params("absent"))
     assert execution["AutomationExecutionStatus"] == "Failed"
     assert "TrailName absent: no such trail" in execution["FailureMessage"]
-    missing_role = f"arn:aws:iam::{ACCOUNT}:role/SO0111-CloudTrailToCloudWatchLogs"
+    # The member-roles stack's service role not deployed (the only role this remediation may read).
+    boto3.client("iam").delete_role(RoleName=SERVICE_ROLE)
+    missing_role = SERVICE_ROLE_ARN
     execution = run_runbook(DOC, **params("target", missing_role))
     assert execution["AutomationExecutionStatus"] == "Failed"
     assert f"CloudWatchLogsRole {missing_role}: no such IAM role" in execution["FailureMessage"]

@@ -46,9 +46,12 @@ def test_document_second_run_changes_nothing(run_runbook, rds_doc):
 
 
 @pytest.mark.parametrize("arn", [cluster_arn("ghost"), cluster_arn("billing", OTHER_ACCOUNT)])
-def test_document_missing_cluster_fails_naming_the_arn(run_runbook, rds_doc, arn):
+def test_document_missing_cluster_fails_naming_the_arn(run_runbook, rds_doc, arn, iam_enforcer):
     make_aurora_cluster(rds_doc, "billing")
-    execution = run_runbook(DOC, RDSClusterARN=arn)
+    # The role is scoped to its own account: AWS denies it another account's resource outright.
+    with iam_enforcer.expect_denial(lambda d: d.resource == arn) as denied:
+        execution = run_runbook(DOC, RDSClusterARN=arn)
+    assert bool(denied) == (f":{OTHER_ACCOUNT}:" in arn)
     assert execution["AutomationExecutionStatus"] == "Failed"
     assert arn in execution["FailureMessage"]
     assert cluster_state(rds_doc, "billing")["CopyTagsToSnapshot"] is False

@@ -53,8 +53,8 @@ def test_script_enables_macie(macie):
     assert (out["StatusBefore"], out["StatusAfter"]) == ("NOT_ENABLED", "ENABLED")
 
 
-def test_script_resumes_a_paused_macie(monkeypatch):
-    # moto has no UpdateMacieSession (and no PAUSED status): proven with Stubber.
+def test_script_resumes_a_paused_macie(monkeypatch, as_remediation_role):
+    # moto has no UpdateMacieSession (and no PAUSED status): proven with Stubber, as the remediation role.
     stub = _stubbed(
         monkeypatch,
         [
@@ -63,7 +63,8 @@ def test_script_resumes_a_paused_macie(monkeypatch):
             ("get_macie_session", {"status": "ENABLED"}, {}),
         ],
     )
-    out = enable_macie({}, None)
+    with as_remediation_role("EnableMacie"):
+        out = enable_macie({}, None)
     stub.assert_no_pending_responses()
     assert out["StatusBefore"] == "PAUSED"
 

@@ -62,9 +62,12 @@ def test_document_second_run_changes_nothing(run_runbook, rds_doc):
 
 
 @pytest.mark.parametrize("arn", [instance_arn("ghost"), instance_arn("billing", OTHER_ACCOUNT)])
-def test_document_missing_instance_fails_naming_the_arn(run_runbook, rds_doc, arn):
+def test_document_missing_instance_fails_naming_the_arn(run_runbook, rds_doc, arn, iam_enforcer):
     make_mysql_instance(rds_doc, "billing")
-    execution = run_runbook(DOC, RDSInstanceARN=arn)
+    # The role is scoped to its own account: AWS denies it another account's resource outright.
+    with iam_enforcer.expect_denial(lambda d: d.resource == arn) as denied:
+        execution = run_runbook(DOC, RDSInstanceARN=arn)
+    assert bool(denied) == (f":{OTHER_ACCOUNT}:" in arn)
     assert execution["AutomationExecutionStatus"] == "Failed"
     assert arn in execution["FailureMessage"]
     assert instance_state(rds_doc, "billing")["DeletionProtection"] is False

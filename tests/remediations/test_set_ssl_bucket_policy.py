@@ -98,7 +98,7 @@ def test_script_refuses_a_clashing_sid(s3):
 
 
 @pytest.mark.parametrize("level", ["bucket", "account"])
-def test_script_refuses_public_statements_under_block_public_policy(s3, level):
+def test_script_refuses_public_statements_under_block_public_policy(s3, level, as_remediation_role):
     s3.put_bucket_policy(Bucket="target-bucket", Policy=_policy(READER, PUBLIC))
     if level == "bucket":
         s3.put_public_access_block(Bucket="target-bucket", PublicAccessBlockConfiguration=BLOCK_POLICY)
@@ -109,7 +109,7 @@ def test_script_refuses_public_statements_under_block_public_policy(s3, level):
     with pytest.raises(
         RemediationError,
         match=f"public access \\(PublicRead\\) and Block Public Access \\(BlockPublicPolicy\\) is on for the {level}",
-    ):
+    ), as_remediation_role("SetSSLBucketPolicy"):
         add_ssl_bucket_policy(_event(), None)
     assert _statements(s3) == [READER, PUBLIC]
 

@@ -59,6 +59,8 @@ def _in_location(
     account, region, role = location
     role_arn = f"arn:{aws.partition_of(region)}:iam::{account}:role/{role}"
     session = aws.assume_role(ctx.session, role_arn, region, f"ssm-automation-{ctx.execution_id}")
+    # In the target account the execution role starts the document and passes its AutomationAssumeRole.
+    aws.authorize(session, region, "ssm", "StartAutomationExecution", _start_params(name, params))
     target = {"Accounts": [account], "Regions": [region], "ExecutionRoleName": role}
     return _start(ctx, name, params, account_id=account, region=region, session=session, target_location=target)
 
@@ -78,10 +80,24 @@ def _aggregate(ctx: RunContext, name: str, children: list[AutomationExecution]) 
     return parent
 
 
+def _start_params(name: str, params: dict[str, Any] | None) -> dict[str, Any]:
+    """StartAutomationExecution's arguments for a child, as SSM authorizes them."""
+    call: dict[str, Any] = {"DocumentName": name}
+    if params:
+        call["Parameters"] = {k: v if isinstance(v, list) else [v] for k, v in params.items()}
+    return call
+
+
 def run(step: Step, inputs: dict[str, Any], ctx: RunContext) -> ActionResult:
     name = inputs["DocumentName"]
     params = inputs.get("RuntimeParameters") or {}
     require_type(step, "RuntimeParameters", params, dict, "a mapping of parameter names to values")
+    # The running automation's role starts the child (SSM checks ssm:StartAutomationExecution, and
+    # iam:PassRole for a role it is handed, as for any caller).
+    where = "TargetLocations" in inputs
+    aws.authorize(
+        ctx.session, ctx.region, "ssm", "StartAutomationExecution", _start_params(name, None if where else params)
+    )
     if "TargetLocations" in inputs:
         children = [_in_location(ctx, name, params, loc) for loc in _locations(step, inputs["TargetLocations"])]
         child = _aggregate(ctx, name, children)

@@ -11,8 +11,7 @@ from botocore.stub import Stubber
 
 
 @contextlib.contextmanager
-def stubbed_boto3_client(monkeypatch: pytest.MonkeyPatch, service: str,
-                         region: str = "us-east-1") -> Iterator[Stubber]:
+def stubbed_boto3_client(monkeypatch: pytest.MonkeyPatch, service: str, region: str = "us-east-1") -> Iterator[Stubber]:
     """``boto3.client(service)`` returns one Stubber-backed client while the block runs; every other
     service goes to the real ``boto3.client`` (moto). On leaving, every queued response must have been used."""
     client = boto3.client(service, region_name=region)
@@ -20,7 +19,10 @@ def stubbed_boto3_client(monkeypatch: pytest.MonkeyPatch, service: str,
     real = boto3.client
 
     def fake(name, *args, **kwargs):
-        return client if name == service else real(name, *args, **kwargs)
+        if name != service:
+            return real(name, *args, **kwargs)
+        _sign_as_caller(client)
+        return client
 
     monkeypatch.setattr(boto3, "client", fake)
     with stub:
@@ -35,5 +37,17 @@ def stub_every_boto3_client(monkeypatch: pytest.MonkeyPatch, service: str, regio
     client = boto3.client(service, region_name=region)
     stub = Stubber(client)
     stub.activate()
-    monkeypatch.setattr(boto3, "client", lambda *_a, **_k: client)
+
+    def fake(*_args, **_kwargs):
+        _sign_as_caller(client)
+        return client
+
+    monkeypatch.setattr(boto3, "client", fake)
     return stub
+
+
+def _sign_as_caller(client) -> None:
+    """Sign as whoever asks for the client now (the script's default session: the remediation role
+    under the runner), as the client the script would have made -- so the IAM enforcer checks its calls."""
+    session = boto3.DEFAULT_SESSION or boto3.session.Session()
+    client._request_signer._credentials = session.get_credentials()
