@@ -65,6 +65,7 @@ ADMIN_ACCOUNT = "123456789012"  # the orchestrator harness's admin account (moto
 NAMESPACES = ("sim", "test")  # the Namespace values the test harnesses deploy with
 
 _EXERCISED: set[tuple[str, str]] = set()
+_CHECKED = {"requests": 0, "denied": 0}  # authorization requests decided across the session
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -80,6 +81,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:  # an xdist worker hands its pairs to the controller
         workeroutput["iam_exercised"] = json.dumps(sorted(_EXERCISED))
+        workeroutput["iam_checked"] = json.dumps(_CHECKED)
         return
     if not session.config.getoption("--iam-coverage"):
         return
@@ -88,11 +90,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
     roles = LazyRoles(ADMIN_ACCOUNT, NAMESPACES[:1]).synthesized.all_roles(ACCOUNT)
     report = coverage.report(roles, _EXERCISED)
-    text = report.as_text()
+    roles_used = {role for role, _ in _EXERCISED if not role.startswith("service:")}
+    text = (
+        f"IAM requests decided: {_CHECKED['requests']} ({_CHECKED['denied']} denied, each expected by its test); "
+        f"{len(_EXERCISED)} distinct (role, action) pairs allowed, over {len(roles_used)} of {len(roles)} roles.\n"
+        + report.as_text()
+    )
     Path(session.config.rootpath, ".iam-coverage.txt").write_text(text + "\n", encoding="utf-8")
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
-        reporter.write_line(text.splitlines()[0])
+        reporter.write_line("\n".join(text.splitlines()[:2]))
     if report.unexercised or report.stale_reasons:
         if reporter is not None:
             reporter.write_line(text)
@@ -103,6 +110,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def pytest_testnodedown(node: object, error: object) -> None:
     output = getattr(node, "workeroutput", {}) or {}
     _EXERCISED.update(tuple(pair) for pair in json.loads(output.get("iam_exercised", "[]")))
+    for key, value in json.loads(output.get("iam_checked", "{}")).items():
+        _CHECKED[key] += value
 
 
 @pytest.fixture(scope="session")
@@ -124,6 +133,8 @@ def iam_enforcer(request: pytest.FixtureRequest, iam_roles) -> Iterator[object]:
     with enforcer.installed():
         yield enforcer
     _EXERCISED.update(enforcer.exercised())
+    _CHECKED["requests"] += len(enforcer.records)
+    _CHECKED["denied"] += sum(1 for r in enforcer.records if not r.allowed)
     problems = [f"denied: {d}" for d in enforcer.denials] + [f"not modeled: {m}" for m in enforcer.model_errors]
     if problems:
         pytest.fail("IAM as AWS enforces it:\n" + "\n".join(dict.fromkeys(problems)), pytrace=False)
