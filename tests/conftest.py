@@ -128,8 +128,10 @@ def iam_enforcer(request: pytest.FixtureRequest, iam_roles) -> Iterator[object]:
         return
     from asr.iam.enforcer import Enforcer
 
-    marker = request.node.get_closest_marker("stack_parameters")
-    enforcer = Enforcer(iam_roles.with_parameters(marker.kwargs) if marker else iam_roles)
+    parameters: dict[str, str] = {}
+    for marker in reversed(list(request.node.iter_markers("stack_parameters"))):  # the closest wins
+        parameters.update(marker.kwargs)
+    enforcer = Enforcer(iam_roles.with_parameters(parameters) if parameters else iam_roles)
     with enforcer.installed():
         yield enforcer
     _EXERCISED.update(enforcer.exercised())

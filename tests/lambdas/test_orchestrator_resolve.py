@@ -63,6 +63,16 @@ class Env:
         return [json.loads(json.loads(m["Body"])["Message"]) for m in got]
 
 
+# The member roles trust this test's admin account (the caller's).
+pytestmark = pytest.mark.stack_parameters(SecHubAdminAccount=ACCOUNT)
+
+
+@pytest.fixture(autouse=True)
+def _as_the_function(as_function):
+    """The handler runs as its synthesized execution role (admin account = the caller's)."""
+    as_function(resolve, solution.RESOLVE_FUNCTION)
+
+
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
     with multi_account_moto(monkeypatch):
