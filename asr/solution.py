@@ -185,11 +185,10 @@ def custom_control_role(short_name: str, version: str, control_id: str) -> str:
 # --- SSM documents ------------------------------------------------------------
 
 DOCUMENT_PREFIX = "ASR-"
-AWS_OWNED_DOCUMENTS = (
-    "AWS-ConfigureS3BucketLogging",
-    "AWS-DisablePublicAccessForSecurityGroup",
-    "AWS-TerminateEC2Instance",
-)
+#: AWS-owned documents a control runbook runs. AWS-DisablePublicAccessForSecurityGroup and
+#: AWS-TerminateEC2Instance were replaced by ASR-<Name> runbooks of ours (same remediation names,
+#: so the member-roles stack keeps the role names SO0111-<Name>-<namespace>).
+AWS_OWNED_DOCUMENTS = ("AWS-ConfigureS3BucketLogging",)
 
 
 def remediation_document(remediation: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -14,6 +16,24 @@ FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPu
 
 class RemediationError(Exception):
     """Raised with a message meant for the security engineer reading the output."""
+
+
+# S3 bucket settings are eventually consistent ("Bucket configurations have an eventual consistency model",
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/Welcome.html#ConsistencyModel): a change is read
+# back for up to a minute before the document says it failed.
+VERIFY_ATTEMPTS = 6
+VERIFY_INTERVAL_SECONDS = 10
+
+
+def read_back(read: Callable[[], Any], done: Callable[[Any], bool], sleep: Callable[[float], None]) -> Any:
+    """``read()`` until ``done`` says it shows the change, at most VERIFY_ATTEMPTS times; the last read."""
+    value = read()
+    for _ in range(VERIFY_ATTEMPTS - 1):
+        if done(value):
+            break
+        sleep(VERIFY_INTERVAL_SECONDS)
+        value = read()
+    return value
 
 
 def _error_code(err: ClientError) -> str:
@@ -48,7 +68,9 @@ def _current_block(s3: Any, bucket: str, owner: str) -> dict[str, bool]:
     return {flag: bool(block.get(flag, False)) for flag in FLAGS}
 
 
-def configure_bucket_public_access_block(event: dict[str, Any], _context: Any) -> dict[str, Any]:
+def configure_bucket_public_access_block(
+    event: dict[str, Any], _context: Any, sleep: Callable[[float], None] = time.sleep
+) -> dict[str, Any]:
     """Turn on each requested flag; a flag passed as false is left as it is, never turned off."""
     bucket = event["BucketName"]
     owner = event["AccountId"]
@@ -58,10 +80,11 @@ def configure_bucket_public_access_block(event: dict[str, Any], _context: Any) -
     wanted = {flag: before[flag] or requested[flag] for flag in FLAGS}
     if wanted != before:
         s3.put_public_access_block(Bucket=bucket, ExpectedBucketOwner=owner, PublicAccessBlockConfiguration=wanted)
-    after = _current_block(s3, bucket, owner)
+    after = read_back(lambda: _current_block(s3, bucket, owner), lambda got: got == wanted, sleep)
     if after != wanted:
         raise RemediationError(
-            f"BucketName {bucket}: Block Public Access reads {after} after the change, expected {wanted}"
+            f"BucketName {bucket}: Block Public Access still reads {after} after {VERIFY_ATTEMPTS} reads, "
+            f"expected {wanted}"
         )
     changed = sorted(flag for flag in FLAGS if after[flag] != before[flag])
     return {

@@ -129,11 +129,39 @@ def _ensure_policy(s3: Any, bucket: str, owner: str, partition: str) -> str | No
     return "bucket policy statements " + ", ".join(s["Sid"] for s in missing)
 
 
+# A bucket must never deliver its server access logs into itself, directly or through the log bucket:
+# "additional logs are created for the logs that are written to the bucket, which creates an infinite
+# loop of logs" (https://docs.aws.amazon.com/AmazonS3/latest/userguide/ServerLogs.html).
+
+
+def _refuse_a_loop(s3: Any, bucket: str, source: str, owner: str, exists: bool) -> None:
+    if not source:
+        return
+    if source == bucket:
+        raise RemediationError(
+            f"SourceBucketName {source}: it is the access-log bucket itself. Logging it into itself would write "
+            "logs about its own log deliveries without end (an infinite loop of logs); its server access logging "
+            "stays off. Suppress this finding for the solution's log bucket, or enable its logging into another "
+            "bucket by hand; nothing was changed."
+        )
+    if not exists:
+        return
+    target = (s3.get_bucket_logging(Bucket=bucket, ExpectedBucketOwner=owner).get("LoggingEnabled") or {}).get(
+        "TargetBucket"
+    )
+    if target == source:
+        raise RemediationError(
+            f"SourceBucketName {source}: the access-log bucket {bucket} delivers its own logs to {source}; logging "
+            f"{source} into {bucket} would loop without end. Its server access logging stays off; nothing was changed."
+        )
+
+
 def create_access_logging_bucket(event: dict[str, Any], _context: Any) -> dict[str, Any]:
     bucket, owner = event["BucketName"], event["AccountId"]
     region, partition = event["Region"], event["Partition"]
     s3 = boto3.client("s3", config=BOTO_CONFIG)
     existing_region = _bucket_region(s3, bucket, owner)
+    _refuse_a_loop(s3, bucket, event.get("SourceBucketName", ""), owner, existing_region is not None)
     if existing_region not in (None, region):
         raise RemediationError(
             f"BucketName {bucket}: the bucket already exists in Region {existing_region}; "

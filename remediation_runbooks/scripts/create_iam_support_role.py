@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
@@ -11,6 +13,10 @@ from botocore.config import Config
 
 BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
 ROLE_NAME = "aws_incident_support_role"
+# IAM is eventually consistent: a change is read back for up to 30 seconds
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency).
+VERIFY_ATTEMPTS = 7
+VERIFY_INTERVAL_SECONDS = 5
 
 
 class RemediationError(Exception):
@@ -54,11 +60,29 @@ def _existing_role(iam: Any) -> dict[str, Any] | None:
 
 
 def _has_policy(iam: Any, policy_arn: str) -> bool:
-    pages = iam.get_paginator("list_attached_role_policies").paginate(RoleName=ROLE_NAME)
-    return any(p["PolicyArn"] == policy_arn for page in pages for p in page["AttachedPolicies"])
+    marker: dict[str, str] = {}
+    while True:
+        page = iam.list_attached_role_policies(RoleName=ROLE_NAME, **marker)
+        if any(p["PolicyArn"] == policy_arn for p in page["AttachedPolicies"]):
+            return True
+        if not page.get("IsTruncated"):
+            return False
+        marker = {"Marker": page["Marker"]}
 
 
-def create_iam_support_role(_event: dict[str, Any], _context: Any) -> dict[str, str]:
+def _eventually_has_policy(iam: Any, policy_arn: str, sleep: Callable[[float], None]) -> bool:
+    found = _has_policy(iam, policy_arn)
+    for _ in range(VERIFY_ATTEMPTS - 1):
+        if found:
+            break
+        sleep(VERIFY_INTERVAL_SECONDS)
+        found = _has_policy(iam, policy_arn)
+    return found
+
+
+def create_iam_support_role(
+    _event: dict[str, Any], _context: Any, sleep: Callable[[float], None] = time.sleep
+) -> dict[str, str]:
     caller = boto3.client("sts", config=BOTO_CONFIG).get_caller_identity()
     account, partition = caller["Account"], caller["Arn"].split(":")[1]
     policy_arn = f"arn:{partition}:iam::aws:policy/AWSSupportAccess"
@@ -82,7 +106,7 @@ def create_iam_support_role(_event: dict[str, Any], _context: Any) -> dict[str, 
     attached = not _has_policy(iam, policy_arn)
     if attached:
         iam.attach_role_policy(RoleName=ROLE_NAME, PolicyArn=policy_arn)
-    if not _has_policy(iam, policy_arn):
+    if not _eventually_has_policy(iam, policy_arn, sleep):
         raise RemediationError(f"role {ROLE_NAME}: AWSSupportAccess is still not attached")
     changes = [c for c, done in (("Role created", created), ("AWSSupportAccess attached", attached)) if done]
     return {

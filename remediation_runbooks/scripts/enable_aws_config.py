@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -14,9 +16,13 @@ DEFAULT_ROLE = "aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
 TOPIC_PARAMETER = "/Solutions/SO0111/SNS_Topic_Config.1"
 # Config.1 wants every supported resource type recorded, by the service-linked role
 # (https://docs.aws.amazon.com/securityhub/latest/userguide/config-controls.html#config-1).
-# Global resource types (IAM) are recorded where a recorder already records them, or in a new
-# recorder; never switched on in every Region of an account that chose one Region for them.
+# Global resource types (IAM users, roles, groups, policies) recorded in several Regions give one
+# configuration item per Region for each change; AWS records the global types onboarded since
+# February 2022 only in the partition's home Region
+# (https://docs.aws.amazon.com/config/latest/APIReference/API_RecordingGroup.html). So an existing
+# recorder keeps its choice, and a new recorder records global types only in that one Region.
 RECORD_EVERYTHING = {"allSupported": True}
+GLOBAL_TYPES_HOME_REGION = {"aws": "us-east-1", "aws-us-gov": "us-gov-west-1", "aws-cn": "cn-north-1"}
 BLOCK_ALL = dict.fromkeys(("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True)
 
 
@@ -89,9 +95,16 @@ def plan(event: dict[str, Any], _context: Any) -> dict[str, Any]:
 # --- step 2: the recorder --------------------------------------------------------------
 
 
+def records_global_types(partition: str, region: str, chosen: str = "") -> bool:
+    """Whether a new recorder in ``region`` records global resource types: only in ``chosen`` (the
+    GlobalResourceTypesRegion input), else the partition's home Region for them."""
+    return region == (chosen or GLOBAL_TYPES_HOME_REGION.get(partition, "us-east-1"))
+
+
 def set_recorder(event: dict[str, Any], _context: Any) -> dict[str, str]:
-    """Creates the recorder, or makes the existing one (same name and role) record everything."""
-    partition, account, _ = _where()
+    """Creates the recorder, or makes the existing one (same name) record everything as the service-linked
+    role, keeping its recording mode and its choice of global resource types."""
+    partition, account, region = _where()
     config = boto3.client("config", config=BOTO_CONFIG)
     existing = next(iter(_recorders(config)), None)
     iam = boto3.client("iam", config=BOTO_CONFIG)
@@ -102,15 +115,21 @@ def set_recorder(event: dict[str, Any], _context: Any) -> dict[str, str]:
         return {"Recorder": existing["name"], "Message": message}
     if not _check_service_role(iam, event["AWSServiceRoleForConfig"]):
         role_arn = _create_service_linked_role(iam, role_arn)
-    recording = {
-        **RECORD_EVERYTHING,
-        "includeGlobalResourceTypes": bool(group.get("includeGlobalResourceTypes", not existing)),
-    }
+    chosen = event.get("GlobalResourceTypesRegion", "") or GLOBAL_TYPES_HOME_REGION.get(partition, "us-east-1")
+    if existing:
+        include_global = bool(group.get("includeGlobalResourceTypes", False))
+    else:
+        include_global = records_global_types(partition, region, chosen)
+    recording = {**RECORD_EVERYTHING, "includeGlobalResourceTypes": include_global}
     recorder = {"name": existing["name"] if existing else "default", "roleARN": role_arn, "recordingGroup": recording}
     if existing and existing.get("recordingMode"):
         recorder["recordingMode"] = existing["recordingMode"]  # keep the customer's frequency and overrides
     config.put_configuration_recorder(ConfigurationRecorder=recorder)
-    what = "updated to record all resource types as the service-linked role" if existing else "created"
+    what = (
+        "updated to record all resource types as the service-linked role"
+        if existing
+        else "created" + ("" if include_global else f" (global resource types are recorded only in {chosen})")
+    )
     return {"Recorder": recorder["name"], "Message": f"Recorder {recorder['name']} {what}."}
 
 
@@ -227,17 +246,33 @@ def create_delivery_channel(event: dict[str, Any], _context: Any) -> dict[str, s
 # --- last step ---------------------------------------------------------------------------
 
 
-def start_recorder(_event: dict[str, Any], _context: Any) -> dict[str, str]:
+# The recorder status is read back for up to a minute after StartConfigurationRecorder.
+VERIFY_ATTEMPTS = 6
+VERIFY_INTERVAL_SECONDS = 10
+
+
+def _recording(config: Any, name: str) -> bool:
+    status = config.describe_configuration_recorder_status(ConfigurationRecorderNames=[name])
+    return bool(status["ConfigurationRecordersStatus"][0].get("recording"))
+
+
+def start_recorder(
+    _event: dict[str, Any], _context: Any, sleep: Callable[[float], None] = time.sleep
+) -> dict[str, str]:
     config = boto3.client("config", config=BOTO_CONFIG)
     (recorder,) = _recorders(config)
     name = recorder["name"]
-    status = config.describe_configuration_recorder_status(ConfigurationRecorderNames=[name])
-    was_recording = bool(status["ConfigurationRecordersStatus"][0].get("recording"))
+    was_recording = _recording(config, name)
     if not was_recording:
         config.start_configuration_recorder(ConfigurationRecorderName=name)
-    status = config.describe_configuration_recorder_status(ConfigurationRecorderNames=[name])
-    if not status["ConfigurationRecordersStatus"][0].get("recording"):
-        raise RemediationError(f"recorder {name} is still not recording after StartConfigurationRecorder")
+        for attempt in range(VERIFY_ATTEMPTS):
+            if _recording(config, name):
+                break
+            if attempt == VERIFY_ATTEMPTS - 1:
+                raise RemediationError(
+                    f"recorder {name} is still not recording {VERIFY_ATTEMPTS} reads after StartConfigurationRecorder"
+                )
+            sleep(VERIFY_INTERVAL_SECONDS)
     return {
         "Recorder": name,
         "Message": f"Recorder {name} was already recording; nothing changed."

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -17,6 +19,24 @@ DESTINATIONS = ("TopicConfigurations", "QueueConfigurations", "LambdaFunctionCon
 
 class RemediationError(Exception):
     """Raised with a message meant for the security engineer reading the output."""
+
+
+# S3 bucket settings are eventually consistent ("Bucket configurations have an eventual consistency model",
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/Welcome.html#ConsistencyModel): a change is read
+# back for up to a minute before the document says it failed.
+VERIFY_ATTEMPTS = 6
+VERIFY_INTERVAL_SECONDS = 10
+
+
+def read_back(read: Callable[[], Any], done: Callable[[Any], bool], sleep: Callable[[float], None]) -> Any:
+    """``read()`` until ``done`` says it shows the change, at most VERIFY_ATTEMPTS times; the last read."""
+    value = read()
+    for _ in range(VERIFY_ATTEMPTS - 1):
+        if done(value):
+            break
+        sleep(VERIFY_INTERVAL_SECONDS)
+        value = read()
+    return value
 
 
 def _error_code(err: ClientError) -> str:
@@ -65,8 +85,25 @@ def _topic_statement(topic_arn: str, account: str, partition: str) -> dict[str, 
     }
 
 
-def ensure_topic(name: str, account: str, region: str, partition: str) -> tuple[str, list[str]]:
-    """ARN of the topic (created if missing) whose policy lets this account's buckets publish."""
+def _check_key(key_arn: str) -> None:
+    kms = boto3.client("kms", config=BOTO_CONFIG)
+    try:
+        state = kms.describe_key(KeyId=key_arn)["KeyMetadata"]["KeyState"]
+    except ClientError as err:
+        if _error_code(err) == "NotFoundException":
+            raise RemediationError(f"KmsKeyArn {key_arn}: no such KMS key") from None
+        raise
+    if state != "Enabled":
+        raise RemediationError(f"KmsKeyArn {key_arn}: key is {state}, not Enabled")
+
+
+def ensure_topic(name: str, account: str, region: str, partition: str, key_arn: str) -> tuple[str, list[str]]:
+    """ARN of the topic (created if missing) whose policy lets this account's buckets publish.
+
+    The topic is encrypted with ``key_arn`` (SNS.1 flags a topic without KmsMasterKeyId,
+    https://docs.aws.amazon.com/securityhub/latest/userguide/sns-controls.html#sns-1); a topic already
+    encrypted keeps its key. S3 can only publish to an encrypted topic whose key policy lets
+    s3.amazonaws.com use the key: the solution's remediation key does."""
     sns = boto3.client("sns", config=BOTO_CONFIG)
     arn = f"arn:{partition}:sns:{region}:{account}:{name}"
     changes = []
@@ -75,9 +112,14 @@ def ensure_topic(name: str, account: str, region: str, partition: str) -> tuple[
     except ClientError as err:
         if _error_code(err) not in ("NotFound", "NotFoundException"):
             raise
-        arn = sns.create_topic(Name=name)["TopicArn"]
+        _check_key(key_arn)
+        arn = sns.create_topic(Name=name, Attributes={"KmsMasterKeyId": key_arn})["TopicArn"]
         attributes = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
-        changes.append(f"created SNS topic {arn}")
+        changes.append(f"created SNS topic {arn} encrypted with {key_arn}")
+    if not attributes.get("KmsMasterKeyId"):
+        _check_key(key_arn)
+        sns.set_topic_attributes(TopicArn=arn, AttributeName="KmsMasterKeyId", AttributeValue=key_arn)
+        changes.append(f"topic encrypted with {key_arn}")
     policy = json.loads(attributes.get("Policy") or '{"Version": "2012-10-17", "Statement": []}')
     statements = [s for s in policy.get("Statement", []) if s.get("Sid") != TOPIC_SID]
     wanted = _topic_statement(arn, account, partition)
@@ -114,7 +156,9 @@ def _put(s3: Any, bucket: str, owner: str, config: dict[str, Any], topic_arn: st
     s3.put_bucket_notification_configuration(Bucket=bucket, ExpectedBucketOwner=owner, NotificationConfiguration=new)
 
 
-def enable_bucket_event_notifications(event: dict[str, Any], _context: Any) -> dict[str, Any]:
+def enable_bucket_event_notifications(
+    event: dict[str, Any], _context: Any, sleep: Callable[[float], None] = time.sleep
+) -> dict[str, Any]:
     bucket, owner = event["BucketName"], event["AccountId"]
     region, partition = event["Region"], event["Partition"]
     requested = list(dict.fromkeys(event["EventTypes"]))
@@ -128,13 +172,15 @@ def enable_bucket_event_notifications(event: dict[str, Any], _context: Any) -> d
             **result,
             "Message": f"Bucket {bucket} already sends every requested event type elsewhere; nothing changed.",
         }
-    topic_arn, changes = ensure_topic(event["TopicName"], owner, region, partition)
+    topic_arn, changes = ensure_topic(event["TopicName"], owner, region, partition, event["KmsKeyArn"])
     mine = _mine(config)
     if not (mine and mine["TopicArn"] == topic_arn and set(mine["Events"]) == set(events)):
         _put(s3, bucket, owner, config, topic_arn, events)
         changes.append(f"bucket notification '{CONFIG_ID}' for {', '.join(events)}")
-        if not _mine(_current(s3, bucket, owner)):
-            raise RemediationError(f"BucketName {bucket}: notification '{CONFIG_ID}' is not shown after the change")
+        if not _mine(read_back(lambda: _current(s3, bucket, owner), lambda got: bool(_mine(got)), sleep)):
+            raise RemediationError(
+                f"BucketName {bucket}: notification '{CONFIG_ID}' is not shown after {VERIFY_ATTEMPTS} reads"
+            )
     result.update(TopicArn=topic_arn, EventTypes=events, Changes=changes)
     if not changes:
         return {**result, "Message": f"Bucket {bucket} already notifies {topic_arn}; nothing changed."}

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import fnmatch
+import json
 import re
+import time
+from collections.abc import Callable
 from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
 _TRAIL_ARN = re.compile(
     r"^arn:(?:aws|aws-cn|aws-us-gov):cloudtrail:(?P<region>[a-z]{2}(?:-gov)?-[a-z]+-\d):\d{12}:trail/(?P<name>.+)$"
 )
 _KEY_ARN = re.compile(r"^arn:(?:aws|aws-cn|aws-us-gov):kms:(?P<region>[a-z]{2}(?:-gov)?-[a-z]+-\d):\d{12}:")
+_PRINCIPAL_ARN = re.compile(r"^arn:[\w-]+:(?:iam|sts)::(\d{12}):")
+#: The remediation key of the member stack, one per Region.
+KEY_PARAMETER = "/Solutions/SO0111/CMK_REMEDIATION_ARN"
+#: Reading log files: what a reader of the bucket is allowed (any of them).
+READ_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion")
+# The trail is read back for up to a minute after UpdateTrail.
+VERIFY_ATTEMPTS = 6
+VERIFY_INTERVAL_SECONDS = 10
 
 
 class RemediationError(Exception):
@@ -54,11 +67,132 @@ def _get_trail(cloudtrail: Any, trail_arn: str) -> dict[str, Any]:
         raise RemediationError(f"TrailArn {trail_arn}: no such trail") from None
 
 
-def enable_cloudtrail_encryption(event: dict[str, Any], _context: Any) -> dict[str, str]:
+def _code(err: ClientError) -> str:
+    return str(err.response.get("Error", {}).get("Code", ""))
+
+
+# --- the trail's bucket -----------------------------------------------------------------
+#
+# "The key that you choose must be in the same region as the S3 bucket that receives your log files",
+# and whoever reads the log files then needs kms:Decrypt from the key policy besides S3 read access
+# (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/encrypting-cloudtrail-log-files-with-aws-kms.html).
+
+
+def _bucket_region(bucket: str, account: str, trail_arn: str) -> str:
+    s3 = boto3.client("s3", config=BOTO_CONFIG)
+    try:
+        location = s3.get_bucket_location(Bucket=bucket, ExpectedBucketOwner=account).get("LocationConstraint")
+    except ClientError as err:
+        if _code(err) in ("AccessDenied", "403", "NoSuchBucket"):
+            raise RemediationError(
+                f"TrailArn {trail_arn}: its bucket {bucket} is not a bucket of account {account} (or may not be read); "
+                "log files in a bucket of another account (a central log archive) are read there, and encrypting "
+                "them with a key of this account would lock those readers out. Encrypt this trail with a key the "
+                "log archive account may use, by hand; nothing was changed."
+            ) from None
+        raise
+    return {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(location, location)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _accounts(principal: Any) -> set[str]:
+    """Accounts a Principal element names ("*" for everyone); service principals are not readers."""
+    if principal == "*":
+        return {"*"}
+    if not isinstance(principal, dict):
+        return set()
+    found = set()
+    for value in _as_list(principal.get("AWS", [])):
+        text = str(value)
+        if text == "*":
+            found.add("*")
+        elif re.fullmatch(r"\d{12}", text):
+            found.add(text)
+        elif match := _PRINCIPAL_ARN.match(text):
+            found.add(match.group(1))
+    return found
+
+
+def _allows(statement: dict[str, Any], action: str) -> bool:
+    if statement.get("Effect") != "Allow":
+        return False
+    if "NotAction" in statement:
+        return not any(fnmatch.fnmatchcase(action.lower(), str(a).lower()) for a in _as_list(statement["NotAction"]))
+    return any(fnmatch.fnmatchcase(action.lower(), str(a).lower()) for a in _as_list(statement.get("Action", [])))
+
+
+def other_readers(bucket_policy: dict[str, Any] | None, account: str) -> set[str]:
+    """Accounts other than ``account`` (or "*") the bucket policy lets read objects."""
+    readers: set[str] = set()
+    for statement in _as_list((bucket_policy or {}).get("Statement", [])):
+        if any(_allows(statement, a) for a in READ_ACTIONS):
+            readers |= _accounts(statement.get("Principal")) - {account}
+    return readers
+
+
+def decrypters(key_policy: dict[str, Any]) -> set[str]:
+    """Accounts (or "*") the key policy lets call kms:Decrypt."""
+    found: set[str] = set()
+    for statement in _as_list(key_policy.get("Statement", [])):
+        if _allows(statement, "kms:Decrypt"):
+            found |= _accounts(statement.get("Principal"))
+    return found
+
+
+def _check_readers(bucket: str, key_arn: str, account: str, region: str, trail_arn: str) -> None:
+    s3 = boto3.client("s3", config=BOTO_CONFIG)
+    try:
+        policy = json.loads(s3.get_bucket_policy(Bucket=bucket, ExpectedBucketOwner=account)["Policy"])
+    except ClientError as err:
+        if _code(err) != "NoSuchBucketPolicy":
+            raise
+        policy = None
+    readers = other_readers(policy, account)
+    if not readers:
+        return
+    kms = boto3.client("kms", region_name=region, config=BOTO_CONFIG)
+    key_policy = json.loads(kms.get_key_policy(KeyId=key_arn, PolicyName="default")["Policy"])
+    allowed = decrypters(key_policy)
+    locked_out = sorted(r for r in readers if "*" not in allowed and r not in allowed)
+    if locked_out:
+        raise RemediationError(
+            f"TrailArn {trail_arn}: the policy of its bucket {bucket} lets {', '.join(locked_out)} read the log files, "
+            f"and the policy of key {key_arn} does not let them decrypt: encrypting would lock them out. Grant them "
+            "kms:Decrypt in the key policy (or pass KMSKeyArn of a key that does), then run again; nothing was changed."
+        )
+
+
+def _key_for_region(key_arn: str, bucket_region: str, bucket: str) -> str:
+    """``key_arn`` if it is in the bucket's Region, else the solution's remediation key of that Region."""
+    match = _KEY_ARN.match(key_arn)
+    if not match:
+        raise RemediationError(f"KMSKeyArn {key_arn}: not a KMS key or alias ARN")
+    if match["region"] == bucket_region:
+        return key_arn
+    ssm = boto3.client("ssm", region_name=bucket_region, config=BOTO_CONFIG)
+    try:
+        return str(ssm.get_parameter(Name=KEY_PARAMETER)["Parameter"]["Value"])
+    except ClientError as err:
+        if _code(err) not in ("ParameterNotFound", "AccessDeniedException", "AccessDenied"):
+            raise
+    raise RemediationError(
+        f"KMSKeyArn {key_arn}: the key is in Region {match['region']}, but CloudTrail needs a key in the Region of the "
+        f"trail's bucket {bucket} ({bucket_region}), and {KEY_PARAMETER} names none there (deploy the member stack "
+        f"in {bucket_region}, or pass KMSKeyArn of a key in {bucket_region}); nothing was changed."
+    )
+
+
+def enable_cloudtrail_encryption(
+    event: dict[str, Any], _context: Any, sleep: Callable[[float], None] = time.sleep
+) -> dict[str, str]:
     trail_arn = event["TrailArn"]
     region = _trail_region(trail_arn, event["TrailRegion"])
     cloudtrail = boto3.client("cloudtrail", region_name=region, config=BOTO_CONFIG)
-    before = _get_trail(cloudtrail, trail_arn).get("KmsKeyId")
+    trail = _get_trail(cloudtrail, trail_arn)
+    before = trail.get("KmsKeyId")
     if before:
         return {
             "TrailArn": trail_arn,
@@ -66,14 +200,24 @@ def enable_cloudtrail_encryption(event: dict[str, Any], _context: Any) -> dict[s
             "KmsKeyAfter": before,
             "Message": "Trail is already encrypted with a KMS key; its key was kept and nothing changed.",
         }
-    key_arn = _usable_key(event["KMSKeyArn"])
+    account = trail_arn.split(":")[4]
+    bucket = trail["S3BucketName"]
+    bucket_region = _bucket_region(bucket, account, trail_arn)
+    key_arn = _usable_key(_key_for_region(event["KMSKeyArn"], bucket_region, bucket))
+    _check_readers(bucket, key_arn, account, bucket_region, trail_arn)
     cloudtrail.update_trail(Name=trail_arn, KmsKeyId=key_arn)
     after = _get_trail(cloudtrail, trail_arn).get("KmsKeyId")
+    for _ in range(VERIFY_ATTEMPTS - 1):
+        if after:
+            break
+        sleep(VERIFY_INTERVAL_SECONDS)
+        after = _get_trail(cloudtrail, trail_arn).get("KmsKeyId")
     if not after:
-        raise RemediationError(f"TrailArn {trail_arn}: still not encrypted after UpdateTrail")
+        raise RemediationError(f"TrailArn {trail_arn}: still not encrypted {VERIFY_ATTEMPTS} reads after UpdateTrail")
     return {
         "TrailArn": trail_arn,
         "KmsKeyBefore": "none",
         "KmsKeyAfter": after,
-        "Message": "Trail log files are now encrypted with the KMS key.",
+        "Message": f"Trail log files are now encrypted with KMS key {key_arn} (Region {bucket_region}, "
+        f"the Region of bucket {bucket}).",
     }

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import boto3
 from botocore.config import Config
 
 BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
+# The trail is read back for up to a minute after UpdateTrail.
+VERIFY_ATTEMPTS = 6
+VERIFY_INTERVAL_SECONDS = 10
 
 
 class RemediationError(Exception):
@@ -21,7 +26,9 @@ def _get_trail(cloudtrail: Any, name: str) -> dict[str, Any]:
         raise RemediationError(f"TrailName {name}: no such trail in this account and Region") from None
 
 
-def enable_cloudtrail_log_file_validation(event: dict[str, Any], _context: Any) -> dict[str, str]:
+def enable_cloudtrail_log_file_validation(
+    event: dict[str, Any], _context: Any, sleep: Callable[[float], None] = time.sleep
+) -> dict[str, str]:
     name = event["TrailName"]
     cloudtrail = boto3.client("cloudtrail", config=BOTO_CONFIG)
     trail = _get_trail(cloudtrail, name)
@@ -35,8 +42,15 @@ def enable_cloudtrail_log_file_validation(event: dict[str, Any], _context: Any) 
     if not before:
         cloudtrail.update_trail(Name=trail["TrailARN"], EnableLogFileValidation=True)
     after = bool(_get_trail(cloudtrail, trail["TrailARN"]).get("LogFileValidationEnabled"))
+    for _ in range(VERIFY_ATTEMPTS - 1):
+        if after:
+            break
+        sleep(VERIFY_INTERVAL_SECONDS)
+        after = bool(_get_trail(cloudtrail, trail["TrailARN"]).get("LogFileValidationEnabled"))
     if not after:
-        raise RemediationError(f"TrailName {name}: log file validation is still off after UpdateTrail")
+        raise RemediationError(
+            f"TrailName {name}: log file validation is still off {VERIFY_ATTEMPTS} reads after UpdateTrail"
+        )
     return {
         "TrailArn": trail["TrailARN"],
         "ValidationBefore": str(before).lower(),

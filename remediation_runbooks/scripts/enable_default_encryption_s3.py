@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -16,6 +18,24 @@ KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
 
 class RemediationError(Exception):
     """Raised with a message meant for the security engineer reading the output."""
+
+
+# S3 bucket settings are eventually consistent ("Bucket configurations have an eventual consistency model",
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/Welcome.html#ConsistencyModel): a change is read
+# back for up to a minute before the document says it failed.
+VERIFY_ATTEMPTS = 6
+VERIFY_INTERVAL_SECONDS = 10
+
+
+def read_back(read: Callable[[], Any], done: Callable[[Any], bool], sleep: Callable[[float], None]) -> Any:
+    """``read()`` until ``done`` says it shows the change, at most VERIFY_ATTEMPTS times; the last read."""
+    value = read()
+    for _ in range(VERIFY_ATTEMPTS - 1):
+        if done(value):
+            break
+        sleep(VERIFY_INTERVAL_SECONDS)
+        value = read()
+    return value
 
 
 def _error_code(err: ClientError) -> str:
@@ -98,18 +118,25 @@ def _wanted(current: dict[str, Any], alias: str) -> tuple[dict[str, str] | None,
     return {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": alias_arn}, f"set SSE-KMS with {alias_arn}"
 
 
-def enable_default_encryption(event: dict[str, Any], _context: Any) -> dict[str, Any]:
+def enable_default_encryption(
+    event: dict[str, Any], _context: Any, sleep: Callable[[float], None] = time.sleep
+) -> dict[str, Any]:
     bucket, owner, alias = event["BucketName"], event["AccountId"], event["KmsKeyAlias"]
     s3 = boto3.client("s3", config=BOTO_CONFIG)
     before = _current_default(s3, bucket, owner)
     wanted, why = _wanted(before, alias)
     if wanted:
         _put(s3, bucket, owner, wanted)
-        after = _current_default(s3, bucket, owner)
-        if after.get("SSEAlgorithm") != wanted["SSEAlgorithm"] or after.get("KMSMasterKeyID") != wanted.get(
-            "KMSMasterKeyID"
-        ):
-            raise RemediationError(f"BucketName {bucket}: default encryption reads {after} after the change")
+        def shows(got: dict[str, Any]) -> bool:
+            return got.get("SSEAlgorithm") == wanted["SSEAlgorithm"] and got.get("KMSMasterKeyID") == wanted.get(
+                "KMSMasterKeyID"
+            )
+
+        after = read_back(lambda: _current_default(s3, bucket, owner), shows, sleep)
+        if not shows(after):
+            raise RemediationError(
+                f"BucketName {bucket}: default encryption still reads {after} after {VERIFY_ATTEMPTS} reads"
+            )
     else:
         after = before
     return {

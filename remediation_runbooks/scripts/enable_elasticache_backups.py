@@ -1,13 +1,22 @@
-"""ASR-EnableElastiCacheBackups: keep automatic backups of one ElastiCache cluster or replication group."""
+"""ASR-EnableElastiCacheBackups: keep automatic backups of one ElastiCache cluster or replication group.
+
+The backups of a cluster that belongs to a replication group are the group's: the group is modified
+(https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/backups-automatic.html).
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import boto3
 from botocore.config import Config
 
 BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
+# ElastiCache shows a modification after a while: read it back for up to 2 minutes.
+VERIFY_ATTEMPTS = 13
+VERIFY_INTERVAL_SECONDS = 10
 
 
 class RemediationError(Exception):
@@ -30,31 +39,38 @@ def _same_resource(arn: str, found: str) -> None:
         raise RemediationError(f"ResourceARN {arn}: not in this account and Region (found {found} here)")
 
 
-def _cluster(ec: Any, arn: str, name: str) -> dict[str, Any]:
+def _described_cluster(ec: Any, arn: str, name: str) -> dict[str, Any]:
     try:
         cluster = ec.describe_cache_clusters(CacheClusterId=name)["CacheClusters"][0]
     except ec.exceptions.CacheClusterNotFoundFault:
         raise RemediationError(f"ResourceARN {arn}: no such ElastiCache cluster in this account and Region") from None
     _same_resource(arn, cluster["ARN"])
+    return cluster
+
+
+def _cluster(ec: Any, arn: str, name: str) -> dict[str, Any]:
+    cluster = _described_cluster(ec, arn, name)
     if cluster.get("Engine") == "memcached":
         raise RemediationError(f"ResourceARN {arn}: a Memcached cluster has no backups")
     if cluster.get("ReplicationGroupId"):
-        raise RemediationError(
-            f"ResourceARN {arn}: cluster belongs to replication group {cluster['ReplicationGroupId']}; "
-            "remediate the replication group's ARN instead"
-        )
+        return cluster  # its backups are its group's: the group's status is what counts
     if cluster.get("CacheClusterStatus") != "available":
         status = cluster.get("CacheClusterStatus")
         raise RemediationError(f"ResourceARN {arn}: cluster is {status}; retry when available")
     return cluster
 
 
-def _group(ec: Any, arn: str, name: str) -> dict[str, Any]:
+def _described_group(ec: Any, arn: str, name: str) -> dict[str, Any]:
     try:
         group = ec.describe_replication_groups(ReplicationGroupId=name)["ReplicationGroups"][0]
     except ec.exceptions.ReplicationGroupNotFoundFault:
         raise RemediationError(f"ResourceARN {arn}: no such replication group in this account and Region") from None
     _same_resource(arn, group["ARN"])
+    return group
+
+
+def _group(ec: Any, arn: str, name: str) -> dict[str, Any]:
+    group = _described_group(ec, arn, name)
     if group.get("Status") != "available":
         raise RemediationError(f"ResourceARN {arn}: replication group is {group.get('Status')}; retry when available")
     return group
@@ -70,29 +86,51 @@ def _set_group(ec: Any, group: dict[str, Any], days: int) -> None:
     ec.modify_replication_group(**kwargs)
 
 
-def enable_backups(event: dict[str, Any], _context: Any) -> dict[str, str]:
+def _eventually(read: Callable[[], int], days: int, sleep: Callable[[float], None]) -> int:
+    """The retention read back until it is at least ``days`` or the attempts run out (the last read)."""
+    value = read()
+    for _ in range(VERIFY_ATTEMPTS - 1):
+        if value >= days:
+            break
+        sleep(VERIFY_INTERVAL_SECONDS)
+        value = read()
+    return value
+
+
+def enable_backups(event: dict[str, Any], _context: Any, sleep: Callable[[float], None] = time.sleep) -> dict[str, str]:
     arn = event["ResourceARN"]
     days = _retention(event)
     kind, name = arn.split(":")[5], arn.split(":")[6]
     ec = boto3.client("elasticache", config=BOTO_CONFIG)
+    holder = ""
     if kind == "cluster":
-        before = int(_cluster(ec, arn, name).get("SnapshotRetentionLimit") or 0)
+        cluster = _cluster(ec, arn, name)
+        if cluster.get("ReplicationGroupId"):
+            kind, name = "replicationgroup", cluster["ReplicationGroupId"]
+            holder = arn.rsplit(":", 2)[0] + f":replicationgroup:{name}"
+    if kind == "cluster":
+        before = int(cluster.get("SnapshotRetentionLimit") or 0)
         if before < days:
             ec.modify_cache_cluster(CacheClusterId=name, SnapshotRetentionLimit=days, ApplyImmediately=True)
-        after = int(_cluster(ec, arn, name).get("SnapshotRetentionLimit") or 0)
+        after = _eventually(lambda: int(_described_cluster(ec, arn, name).get("SnapshotRetentionLimit") or 0), days,
+                            sleep)
     else:
-        group = _group(ec, arn, name)
+        group_arn = holder or arn
+        group = _group(ec, group_arn, name)
         before = int(group.get("SnapshotRetentionLimit") or 0)
         if before < days:
             _set_group(ec, group, days)
-        after = int(_group(ec, arn, name).get("SnapshotRetentionLimit") or 0)
+        after = _eventually(lambda: int(_described_group(ec, group_arn, name).get("SnapshotRetentionLimit") or 0),
+                            days, sleep)
     if after < days:
         raise RemediationError(f"ResourceARN {arn}: backup retention is {after} days after the change, not {days}")
+    where = f" (set on its replication group {holder})" if holder else ""
     return {
         "ResourceARN": arn,
+        "ReplicationGroup": holder,
         "RetentionBefore": str(before),
         "RetentionAfter": str(after),
-        "Message": f"Automatic backups kept for {after} days."
+        "Message": f"Automatic backups kept for {after} days{where}."
         if before < days
-        else f"Backups already kept for {before} days (at least {days}); nothing changed.",
+        else f"Backups already kept for {before} days (at least {days}){where}; nothing changed.",
     }

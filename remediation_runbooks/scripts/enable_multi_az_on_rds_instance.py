@@ -60,10 +60,17 @@ def enable_multi_az(event: dict[str, Any], _context: Any) -> dict[str, str]:
 
 
 def verify_multi_az(event: dict[str, Any], _context: Any) -> dict[str, str]:
-    """Multi-AZ is on, or pending for the maintenance window."""
+    """Multi-AZ is on now. RDS.5 judges the instance's current MultiAZ, so a change still pending for the
+    maintenance window is not success (https://docs.aws.amazon.com/securityhub/latest/userguide/rds-controls.html#rds-5)."""
     identifier = event["DBInstanceIdentifier"]
     db = _describe(boto3.client("rds", config=BOTO_CONFIG), identifier)
     state = _state(db)
     if state == "disabled":
         raise RemediationError(f"DB instance {identifier} shows neither MultiAZ nor a pending MultiAZ change")
+    if state == "pending":
+        raise RemediationError(
+            f"DB instance {identifier}: MultiAZ is pending until the instance's next maintenance window "
+            f"({db.get('PreferredMaintenanceWindow') or 'see the instance'}); the control stays FAILED until RDS "
+            "applies it. Run with ApplyImmediately=true to convert now."
+        )
     return {"DBInstanceArn": db["DBInstanceArn"], "MultiAZ": state}

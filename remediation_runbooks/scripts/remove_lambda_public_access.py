@@ -8,6 +8,14 @@ account, organization or ARN (``aws:SourceAccount``, ``aws:SourceArn``,
 This is how Security Hub Lambda.1 judges it. Public function-URL permissions
 (``lambda:InvokeFunctionUrl`` to ``*`` with ``lambda:FunctionUrlAuthType`` ``NONE``) are
 public by that rule too: the auth-type condition does not restrict who calls.
+
+Lambda.1 also fails a function "invoked from Amazon S3" whose policy has no
+``AWS:SourceAccount`` condition (Config rule lambda-function-public-access-prohibited,
+https://docs.aws.amazon.com/config/latest/developerguide/lambda-function-public-access-prohibited.html):
+a bucket ARN names no account, so a bucket of that name in any account could invoke it.
+Such a statement (principal ``s3.amazonaws.com``, or ``*`` limited only by an S3 ``SourceArn``)
+is restated: the same permission plus ``AWS:SourceAccount`` = the function's account, added
+under ``<Sid>-SourceAccount`` before the old statement is removed, so the trigger keeps working.
 """
 
 from __future__ import annotations
@@ -29,6 +37,17 @@ RESTRICTING_KEYS = {
     "aws:sourceorgid",
 }
 POSITIVE_OPERATORS = {"stringequals", "stringlike", "arnequals", "arnlike", "stringequalsignorecase"}
+S3_SERVICE = "s3.amazonaws.com"
+RESTATED_SUFFIX = "-SourceAccount"
+MAX_SID = 100
+# Condition (operator, key) -> AddPermission parameter, for restating a statement AddPermission made.
+_ADD_PERMISSION_CONDITIONS = {
+    ("arnlike", "aws:sourcearn"): "SourceArn",
+    ("arnequals", "aws:sourcearn"): "SourceArn",
+    ("stringequals", "aws:principalorgid"): "PrincipalOrgID",
+    ("stringequals", "lambda:eventsourcetoken"): "EventSourceToken",
+    ("stringequals", "lambda:functionurlauthtype"): "FunctionUrlAuthType",
+}
 
 
 class RemediationError(Exception):
@@ -69,6 +88,84 @@ def is_public(statement: dict[str, Any]) -> bool:
     )
 
 
+def _condition_values(condition: dict[str, Any], key: str) -> list[tuple[str, list[str]]]:
+    """(operator, values) of every clause on ``key`` (case-insensitive)."""
+    return [
+        (operator.lower(), _values(value))
+        for operator, clauses in (condition or {}).items()
+        if isinstance(clauses, dict)
+        for name, value in clauses.items()
+        if name.lower() == key
+    ]
+
+
+def _has_source_account(condition: dict[str, Any]) -> bool:
+    return any(
+        operator in POSITIVE_OPERATORS and values and all(v and not set(v) & set("*?") for v in values)
+        for operator, values in _condition_values(condition, "aws:sourceaccount")
+    )
+
+
+def _services(principal: Any) -> list[str]:
+    if isinstance(principal, dict):
+        return _values(principal.get("Service")) if principal.get("Service") else []
+    return []
+
+
+def lets_s3_invoke_without_source_account(statement: dict[str, Any]) -> bool:
+    """An Allow that Amazon S3 can use (its service principal, or ``*`` limited to an S3 bucket ARN)
+    with no fixed ``AWS:SourceAccount`` condition."""
+    if statement.get("Effect") != "Allow":
+        return False
+    condition = statement.get("Condition") or {}
+    from_s3 = S3_SERVICE in _services(statement.get("Principal")) or (
+        _is_everyone(statement.get("Principal"))
+        and any(
+            v.split(":")[2:3] == ["s3"] for _, values in _condition_values(condition, "aws:sourcearn") for v in values
+        )
+    )
+    return from_s3 and not _has_source_account(condition)
+
+
+def _principal_argument(statement: dict[str, Any]) -> str:
+    principal = statement.get("Principal")
+    if _is_everyone(principal):
+        return "*"
+    services = _services(principal)
+    accounts = _values(principal["AWS"]) if isinstance(principal, dict) and principal.get("AWS") else []
+    if len(services) + len(accounts) != 1:
+        raise RemediationError(
+            f"statement {statement.get('Sid')!r}: principal {principal!r} is not one AddPermission can restate"
+        )
+    return (services or accounts)[0]
+
+
+def restated_permission(statement: dict[str, Any], account: str) -> dict[str, Any]:
+    """AddPermission arguments for ``statement`` plus SourceAccount=``account``; a condition AddPermission
+    cannot express raises, naming it (nothing is dropped silently)."""
+    sid = statement.get("Sid", "")
+    action = statement.get("Action")
+    if not isinstance(action, str):
+        raise RemediationError(f"statement {sid!r}: Action {action!r} is not one action; restate it by hand")
+    args: dict[str, Any] = {
+        "StatementId": sid[: MAX_SID - len(RESTATED_SUFFIX)] + RESTATED_SUFFIX,
+        "Action": action,
+        "Principal": _principal_argument(statement),
+        "SourceAccount": account,
+    }
+    for operator, clauses in (statement.get("Condition") or {}).items():
+        for key, value in (clauses or {}).items():
+            parameter = _ADD_PERMISSION_CONDITIONS.get((operator.lower(), key.lower()))
+            values = _values(value)
+            if parameter is None or len(values) != 1:
+                raise RemediationError(
+                    f"statement {sid!r}: condition {operator} {key} cannot be restated with AddPermission; "
+                    "add an AWS:SourceAccount condition to it by hand"
+                )
+            args[parameter] = values[0]
+    return args
+
+
 def _statements(client: Any, function: str) -> list[dict[str, Any]]:
     try:
         return json.loads(client.get_policy(FunctionName=function)["Policy"]).get("Statement", [])
@@ -77,23 +174,44 @@ def _statements(client: Any, function: str) -> list[dict[str, Any]]:
         return []
 
 
+def _offends(statement: dict[str, Any]) -> bool:
+    return is_public(statement) or lets_s3_invoke_without_source_account(statement)
+
+
 def remove_public_access(event: dict[str, Any], _context: Any) -> dict[str, Any]:
     function = event["FunctionName"]
     client = boto3.client("lambda", config=BOTO_CONFIG)
     try:
         statements = _statements(client, function)
+        account = client.get_function_configuration(FunctionName=function)["FunctionArn"].split(":")[4]
     except client.exceptions.ResourceNotFoundException:
         raise RemediationError(f"FunctionName {function}: no such Lambda function in this account and Region") from None
     public = [s["Sid"] for s in statements if is_public(s)]
-    kept = [s["Sid"] for s in statements if not is_public(s)]
+    s3 = [s for s in statements if not is_public(s) and lets_s3_invoke_without_source_account(s)]
+    restate = {s["Sid"]: restated_permission(s, account) for s in s3}  # all checked before any change
+    kept = [s["Sid"] for s in statements if not _offends(s)]
+    present = {s["Sid"] for s in statements}
+    for sid, args in restate.items():
+        if args["StatementId"] not in present:  # an interrupted earlier run may have added it
+            client.add_permission(FunctionName=function, **args)
+        client.remove_permission(FunctionName=function, StatementId=sid)
     for sid in public:
         client.remove_permission(FunctionName=function, StatementId=sid)
-    still = [s["Sid"] for s in _statements(client, function) if is_public(s)]
+    still = [s["Sid"] for s in _statements(client, function) if _offends(s)]
     if still:
-        raise RemediationError(f"FunctionName {function}: public statements {still} are still in the policy")
+        raise RemediationError(
+            f"FunctionName {function}: statements {still} still allow public or unrestricted S3 access"
+        )
+    changed = bool(public or restate)
     return {
         "FunctionName": function,
         "RemovedStatements": public,
+        "RestatedStatements": sorted(restate),
         "KeptStatements": kept,
-        "Message": f"Removed {len(public)} public statement(s)." if public else "No public statement; nothing changed.",
+        "Message": (
+            f"Removed {len(public)} public statement(s); restricted {len(restate)} S3 statement(s) to account "
+            f"{account} (AWS:SourceAccount)."
+            if changed
+            else "No public statement; nothing changed."
+        ),
     }

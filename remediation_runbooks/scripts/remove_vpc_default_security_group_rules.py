@@ -1,7 +1,15 @@
-"""ASR-RemoveVPCDefaultSecurityGroupRules: close the default security group of a VPC."""
+"""ASR-RemoveVPCDefaultSecurityGroupRules: close the default security group of a VPC.
+
+The rules are read back after the revoke; the EC2 API is eventually consistent ("Eventual
+consistency in the Amazon EC2 API", EC2 API Reference:
+https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html), so rules still listed are
+read again a bounded number of times before the run fails.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -9,6 +17,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
+VERIFY_ATTEMPTS, VERIFY_INTERVAL_SECONDS = 6, 5
 
 
 class RemediationError(Exception):
@@ -38,7 +47,21 @@ def _rule_ids(ec2: Any, group_id: str) -> tuple[list[str], list[str]]:
     return ingress, egress
 
 
-def remove_vpc_default_security_group_rules(event: dict[str, Any], _context: Any) -> dict[str, str]:
+def _left_after_revoke(ec2: Any, group_id: str, sleep: Callable[[float], None]) -> list[str]:
+    left: list[str] = []
+    for attempt in range(VERIFY_ATTEMPTS):
+        left_in, left_out = _rule_ids(ec2, group_id)
+        left = left_in + left_out
+        if not left:
+            return left
+        if attempt < VERIFY_ATTEMPTS - 1:
+            sleep(VERIFY_INTERVAL_SECONDS)
+    return left
+
+
+def remove_vpc_default_security_group_rules(
+    event: dict[str, Any], _context: Any, sleep: Callable[[float], None] = time.sleep
+) -> dict[str, str]:
     group_id = event["GroupId"]
     ec2 = boto3.client("ec2", config=BOTO_CONFIG)
     group = _describe_group(ec2, group_id)
@@ -52,10 +75,11 @@ def remove_vpc_default_security_group_rules(event: dict[str, Any], _context: Any
         ec2.revoke_security_group_ingress(GroupId=group_id, SecurityGroupRuleIds=ingress)
     if egress:
         ec2.revoke_security_group_egress(GroupId=group_id, SecurityGroupRuleIds=egress)
-    left_in, left_out = _rule_ids(ec2, group_id)
-    if left_in or left_out:
+    left = _left_after_revoke(ec2, group_id, sleep) if ingress or egress else []
+    if left:
         raise RemediationError(
-            f"GroupId {group_id}: rules {', '.join(left_in + left_out)} are still present after revoking them"
+            f"GroupId {group_id}: rules {', '.join(left)} are still present "
+            f"{VERIFY_ATTEMPTS * VERIFY_INTERVAL_SECONDS} s after revoking them"
         )
     changed = bool(ingress or egress)
     return {

@@ -1,13 +1,20 @@
-"""ASR-RevokeUnauthorizedInboundRules and ASR-DisableUnrestrictedAccessToHighRiskPorts.
+"""ASR-RevokeUnauthorizedInboundRules, ASR-DisableUnrestrictedAccessToHighRiskPorts and
+ASR-DisablePublicAccessForSecurityGroup.
 
-Both revoke inbound rules of one security group that are open to the whole Internet
+All three revoke inbound rules of one security group that are open to the whole Internet
 (0.0.0.0/0 or ::/0); they differ only in which ports make such a rule offending.
 Rules whose source is a security group, a prefix list or any other CIDR, outbound
 rules, and every other security group are never touched.
+
+Security group rules are read back after the revoke; the EC2 API is eventually consistent
+("Eventual consistency in the Amazon EC2 API", EC2 API Reference), so a rule still listed is
+read again a bounded number of times before the run fails.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -17,8 +24,8 @@ from botocore.exceptions import ClientError
 
 BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
 
-OPEN_CIDRS = frozenset({"0.0.0.0/0", "::/0"})
 ALL_PROTOCOLS = "-1"
+VERIFY_ATTEMPTS, VERIFY_INTERVAL_SECONDS = 6, 5
 # Ports of Security Hub control EC2.19 ("unrestricted access to ports with high risk").
 # fmt: off
 HIGH_RISK_PORTS = frozenset({
@@ -26,6 +33,8 @@ HIGH_RISK_PORTS = frozenset({
     3306, 3389, 4333, 5000, 5432, 5500, 5601, 8080, 8088, 8888, 9200, 9300,
 })
 # fmt: on
+# Ports of Security Hub controls EC2.13 (SSH) and EC2.14 (RDP).
+SSH_AND_RDP_PORTS = frozenset({22, 3389})
 _PROTOCOL_NAMES = {"6": "tcp", "17": "udp"}
 
 Rule = dict[str, Any]
@@ -45,7 +54,11 @@ def _source(rule: Rule) -> str:
 
 
 def _is_open_to_world(rule: Rule) -> bool:
-    return _source(rule) in OPEN_CIDRS
+    """A /0 source: every IPv4 or every IPv6 address (0.0.0.0/0, ::/0)."""
+    try:
+        return bool(_source(rule)) and ipaddress.ip_network(_source(rule), strict=False).prefixlen == 0
+    except ValueError:
+        return False
 
 
 def _ports(rule: Rule) -> tuple[int, int]:
@@ -59,14 +72,12 @@ def _show(rule: Rule) -> str:
     return f"{rule['SecurityGroupRuleId']} ({protocol} {ports} from {_source(rule)})"
 
 
-def _check_group(ec2: Any, group_id: str) -> None:
+def _check_group(ec2: Any, group_id: str, field: str) -> None:
     try:
         ec2.describe_security_groups(GroupIds=[group_id])
     except ClientError as err:
         if err.response["Error"]["Code"] in ("InvalidGroup.NotFound", "InvalidGroupId.Malformed"):
-            raise RemediationError(
-                f"SecurityGroupId {group_id}: no such security group in this account and Region"
-            ) from None
+            raise RemediationError(f"{field} {group_id}: no such security group in this account and Region") from None
         raise
 
 
@@ -80,20 +91,39 @@ def _ingress_rules(ec2: Any, group_id: str) -> list[Rule]:
     return rules
 
 
-def _revoke_offending(group_id: str, offends: Callable[[Rule], bool], what: str) -> dict[str, str]:
+def _still_present(ec2: Any, group_id: str, ids: list[str], sleep: Callable[[float], None]) -> set[str]:
+    """The revoked rule ids the API still lists, after at most VERIFY_ATTEMPTS reads."""
+    left = set(ids)
+    for attempt in range(VERIFY_ATTEMPTS):
+        left = {r["SecurityGroupRuleId"] for r in _ingress_rules(ec2, group_id)} & set(ids)
+        if not left:
+            return left
+        if attempt < VERIFY_ATTEMPTS - 1:
+            sleep(VERIFY_INTERVAL_SECONDS)
+    return left
+
+
+def _revoke_offending(
+    group_id: str,
+    offends: Callable[[Rule], bool],
+    what: str,
+    *,
+    field: str = "SecurityGroupId",
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, str]:
     """Revoke the world-open ingress rules of ``group_id`` for which ``offends`` is true."""
     ec2 = boto3.client("ec2", config=BOTO_CONFIG)
-    _check_group(ec2, group_id)
+    _check_group(ec2, group_id, field)
     rules = _ingress_rules(ec2, group_id)
     offending = [r for r in rules if _is_open_to_world(r) and offends(r)]
     ids = [r["SecurityGroupRuleId"] for r in offending]
     if ids:
         ec2.revoke_security_group_ingress(GroupId=group_id, SecurityGroupRuleIds=ids)
-        left = {r["SecurityGroupRuleId"] for r in _ingress_rules(ec2, group_id)} & set(ids)
+        left = _still_present(ec2, group_id, ids, sleep)
         if left:
             raise RemediationError(
-                f"SecurityGroupId {group_id}: rules {', '.join(sorted(left))} are still present "
-                "after RevokeSecurityGroupIngress"
+                f"{field} {group_id}: rules {', '.join(sorted(left))} are still present "
+                f"{VERIFY_ATTEMPTS * VERIFY_INTERVAL_SECONDS} s after RevokeSecurityGroupIngress"
             )
     message = (
         f"Revoked {len(ids)} inbound rule(s) open to the Internet on {what}."
@@ -101,7 +131,7 @@ def _revoke_offending(group_id: str, offends: Callable[[Rule], bool], what: str)
         else f"No inbound rule is open to the Internet on {what}; nothing changed."
     )
     return {
-        "SecurityGroupId": group_id,
+        field: group_id,
         "RevokedRules": "; ".join(_show(r) for r in offending) or "none",
         "RevokedCount": str(len(ids)),
         "KeptInboundRules": str(len(rules) - len(ids)),
@@ -127,7 +157,20 @@ def _parse_ports(values: Any, name: str) -> frozenset[int]:
     return frozenset(ports)
 
 
-def revoke_unauthorized_inbound_rules(event: dict[str, Any], _context: Any) -> dict[str, str]:
+def _reaches(rule: Rule, ports: frozenset[int]) -> bool:
+    """All traffic, or a TCP/UDP rule whose port range holds one of ``ports``."""
+    protocol = _protocol(rule)
+    if protocol == ALL_PROTOCOLS:
+        return True
+    if protocol not in ("tcp", "udp"):
+        return False
+    low, high = _ports(rule)
+    return any(low <= port <= high for port in ports)
+
+
+def revoke_unauthorized_inbound_rules(
+    event: dict[str, Any], _context: Any, sleep: Callable[[float], None] = time.sleep
+) -> dict[str, str]:
     """EC2.18: revoke world-open TCP/UDP/all-traffic ingress rules that reach a port not authorized."""
     authorized = {
         "tcp": _parse_ports(event.get("AuthorizedTcpPorts"), "AuthorizedTcpPorts"),
@@ -143,19 +186,31 @@ def revoke_unauthorized_inbound_rules(event: dict[str, Any], _context: Any) -> d
         low, high = _ports(rule)
         return any(port not in authorized[protocol] for port in range(low, high + 1))
 
-    return _revoke_offending(event["SecurityGroupId"], offends, "ports not authorized")
+    return _revoke_offending(event["SecurityGroupId"], offends, "ports not authorized", sleep=sleep)
 
 
-def disable_unrestricted_access_to_high_risk_ports(event: dict[str, Any], _context: Any) -> dict[str, str]:
+def disable_unrestricted_access_to_high_risk_ports(
+    event: dict[str, Any], _context: Any, sleep: Callable[[float], None] = time.sleep
+) -> dict[str, str]:
     """EC2.19: revoke world-open TCP/UDP/all-traffic ingress rules whose port range covers a high-risk port."""
+    return _revoke_offending(
+        event["SecurityGroupId"], lambda rule: _reaches(rule, HIGH_RISK_PORTS), "high-risk ports", sleep=sleep
+    )
 
-    def offends(rule: Rule) -> bool:
-        protocol = _protocol(rule)
-        if protocol == ALL_PROTOCOLS:
-            return True
-        if protocol not in ("tcp", "udp"):
-            return False
-        low, high = _ports(rule)
-        return any(low <= port <= high for port in HIGH_RISK_PORTS)
 
-    return _revoke_offending(event["SecurityGroupId"], offends, "high-risk ports")
+def disable_public_access_for_security_group(
+    event: dict[str, Any], _context: Any, sleep: Callable[[float], None] = time.sleep
+) -> dict[str, str]:
+    """EC2.13/EC2.14: revoke world-open ingress rules that reach SSH (22) or RDP (3389).
+
+    As the controls judge it (Security Hub EC2.13 restricted-ssh, EC2.14 restricted-common-ports):
+    a rule for the port, a port range that contains it, or all traffic (-1), from 0.0.0.0/0 or ::/0.
+    UDP rules count too (RDP also runs over UDP 3389).
+    """
+    return _revoke_offending(
+        event["GroupId"],
+        lambda rule: _reaches(rule, SSH_AND_RDP_PORTS),
+        "SSH (22) or RDP (3389)",
+        field="GroupId",
+        sleep=sleep,
+    )

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import boto3
 from botocore.config import Config
 
 BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
+# IAM is eventually consistent: a change is read back for up to 30 seconds
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency).
+VERIFY_ATTEMPTS = 7
+VERIFY_INTERVAL_SECONDS = 5
 
 FLAGS = ("RequireSymbols", "RequireNumbers", "RequireUppercaseCharacters", "RequireLowercaseCharacters", "HardExpiry")
 RANGES = {"MinimumPasswordLength": (6, 128), "MaxPasswordAge": (1, 1095), "PasswordReusePrevention": (1, 24)}
@@ -70,7 +76,20 @@ def _differs(policy: dict[str, Any], current: dict[str, Any]) -> list[str]:
     return sorted(key for key, value in policy.items() if current.get(key) != value)
 
 
-def set_iam_password_policy(event: dict[str, Any], _context: Any) -> dict[str, str]:
+def _left_after_change(iam: Any, policy: dict[str, Any], sleep: Callable[[float], None]) -> list[str]:
+    """The settings still differing when read back, after retrying for a bounded time."""
+    left = _differs(policy, _current(iam))
+    for _ in range(VERIFY_ATTEMPTS - 1):
+        if not left:
+            break
+        sleep(VERIFY_INTERVAL_SECONDS)
+        left = _differs(policy, _current(iam))
+    return left
+
+
+def set_iam_password_policy(
+    event: dict[str, Any], _context: Any, sleep: Callable[[float], None] = time.sleep
+) -> dict[str, str]:
     requested = requested_policy(event)
     iam = boto3.client("iam", config=BOTO_CONFIG)
     current = _current(iam)
@@ -79,7 +98,7 @@ def set_iam_password_policy(event: dict[str, Any], _context: Any) -> dict[str, s
     changed = _differs(policy, current)
     if changed:
         iam.update_account_password_policy(**policy)
-        left = _differs(policy, _current(iam))
+        left = _left_after_change(iam, policy, sleep)
         if left:
             raise RemediationError(f"password policy settings {', '.join(left)} did not take effect")
     return {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -17,6 +19,24 @@ MIN_30_DAYS = ("STANDARD_IA", "ONEZONE_IA")
 
 class RemediationError(Exception):
     """Raised with a message meant for the security engineer reading the output."""
+
+
+# S3 bucket settings are eventually consistent ("Bucket configurations have an eventual consistency model",
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/Welcome.html#ConsistencyModel): a change is read
+# back for up to a minute before the document says it failed.
+VERIFY_ATTEMPTS = 6
+VERIFY_INTERVAL_SECONDS = 10
+
+
+def read_back(read: Callable[[], Any], done: Callable[[Any], bool], sleep: Callable[[float], None]) -> Any:
+    """``read()`` until ``done`` says it shows the change, at most VERIFY_ATTEMPTS times; the last read."""
+    value = read()
+    for _ in range(VERIFY_ATTEMPTS - 1):
+        if done(value):
+            break
+        sleep(VERIFY_INTERVAL_SECONDS)
+        value = read()
+    return value
 
 
 def _error_code(err: ClientError) -> str:
@@ -77,7 +97,9 @@ def _same_rule(current: dict[str, Any], wanted: dict[str, Any]) -> bool:
     return all(current.get(k) == wanted.get(k) for k in keys)
 
 
-def set_lifecycle_policy(event: dict[str, Any], _context: Any) -> dict[str, Any]:
+def set_lifecycle_policy(
+    event: dict[str, Any], _context: Any, sleep: Callable[[float], None] = time.sleep
+) -> dict[str, Any]:
     bucket, owner = event["BucketName"], event["AccountId"]
     rule = wanted_rule(
         _days(event, "TargetTransitionDays"),
@@ -103,9 +125,15 @@ def set_lifecycle_policy(event: dict[str, Any], _context: Any) -> dict[str, Any]
     if config.get("TransitionDefaultMinimumObjectSize"):
         kwargs["TransitionDefaultMinimumObjectSize"] = config["TransitionDefaultMinimumObjectSize"]
     s3.put_bucket_lifecycle_configuration(**kwargs)
-    after = _current(s3, bucket, owner)["Rules"]
+    after = read_back(
+        lambda: _current(s3, bucket, owner)["Rules"],
+        lambda got: any(r.get("ID") == RULE_ID and _same_rule(r, rule) for r in got),
+        sleep,
+    )
     if not any(r.get("ID") == RULE_ID and _same_rule(r, rule) for r in after):
-        raise RemediationError(f"BucketName {bucket}: lifecycle rule '{RULE_ID}' is not shown after the change")
+        raise RemediationError(
+            f"BucketName {bucket}: lifecycle rule '{RULE_ID}' is not shown after {VERIFY_ATTEMPTS} reads"
+        )
     verb = "Updated" if mine else "Added"
     return {
         "BucketName": bucket,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -35,6 +37,24 @@ NON_PUBLIC_CONDITION_KEYS = frozenset(
 
 class RemediationError(Exception):
     """Raised with a message meant for the security engineer reading the output."""
+
+
+# S3 bucket settings are eventually consistent ("Bucket configurations have an eventual consistency model",
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/Welcome.html#ConsistencyModel): a change is read
+# back for up to a minute before the document says it failed.
+VERIFY_ATTEMPTS = 6
+VERIFY_INTERVAL_SECONDS = 10
+
+
+def read_back(read: Callable[[], Any], done: Callable[[Any], bool], sleep: Callable[[float], None]) -> Any:
+    """``read()`` until ``done`` says it shows the change, at most VERIFY_ATTEMPTS times; the last read."""
+    value = read()
+    for _ in range(VERIFY_ATTEMPTS - 1):
+        if done(value):
+            break
+        sleep(VERIFY_INTERVAL_SECONDS)
+        value = read()
+    return value
 
 
 def _error_code(err: ClientError) -> str:
@@ -159,7 +179,9 @@ def _put_policy(s3: Any, bucket: str, owner: str, policy: dict[str, Any]) -> Non
         raise
 
 
-def add_ssl_bucket_policy(event: dict[str, Any], _context: Any) -> dict[str, Any]:
+def add_ssl_bucket_policy(
+    event: dict[str, Any], _context: Any, sleep: Callable[[float], None] = time.sleep
+) -> dict[str, Any]:
     bucket, owner, partition = event["BucketName"], event["AccountId"], event["Partition"]
     bucket_arn = f"arn:{partition}:s3:::{bucket}"
     s3 = boto3.client("s3", config=BOTO_CONFIG)
@@ -181,9 +203,15 @@ def add_ssl_bucket_policy(event: dict[str, Any], _context: Any) -> dict[str, Any
     new_policy["Statement"] = [*statements, ssl_statement(bucket_arn)]
     _refuse_if_public_blocked(bucket, owner, public_statements(new_policy))
     _put_policy(s3, bucket, owner, new_policy)
-    after = _load_policy(s3, bucket, owner) or {"Statement": []}
+    after = read_back(
+        lambda: _load_policy(s3, bucket, owner) or {"Statement": []},
+        lambda got: any(enforces_tls(s, bucket_arn) for s in got["Statement"]),
+        sleep,
+    )
     if not any(enforces_tls(s, bucket_arn) for s in after["Statement"]):
-        raise RemediationError(f"BucketName {bucket}: the policy does not show statement {SSL_SID} after the change")
+        raise RemediationError(
+            f"BucketName {bucket}: the policy does not show statement {SSL_SID} after {VERIFY_ATTEMPTS} reads"
+        )
     return {
         "BucketName": bucket,
         "StatementsBefore": len(statements),

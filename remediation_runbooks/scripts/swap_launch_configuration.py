@@ -7,6 +7,12 @@ each safe to run again:
 1. ``clone_launch_configuration``: create ``<name><suffix>``, a copy with the one fix.
 2. ``move_auto_scaling_groups``: point every group that uses the old one at the clone.
 3. ``delete_old_launch_configuration``: delete the old one, only once no group uses it.
+
+"Accounts created on or after October 1, 2024 cannot create new launch configurations using any
+method" (Amazon EC2 Auto Scaling User Guide, Auto Scaling launch configurations:
+https://docs.aws.amazon.com/autoscaling/ec2/userguide/launch-configurations.html). There,
+CreateLaunchConfiguration answers UnsupportedOperation: the run stops before anything changed and
+says to move the groups to a launch template instead.
 """
 
 from __future__ import annotations
@@ -16,10 +22,16 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
 MAX_NAME = 255
 SUFFIXES = {"RequireIMDSv2": "-IMDSv2", "NoPublicIP": "-NoPublicIP"}
+MIGRATE = "https://docs.aws.amazon.com/autoscaling/ec2/userguide/migrate-to-launch-templates.html"
+LAUNCH_TEMPLATE_FIX = {
+    "RequireIMDSv2": "with MetadataOptions HttpTokens=required",
+    "NoPublicIP": "whose network interface has AssociatePublicIpAddress=false",
+}
 
 
 class RemediationError(Exception):
@@ -101,7 +113,19 @@ def clone_launch_configuration(event: dict[str, Any], _context: Any) -> dict[str
                 "rename or delete it, then run again. Nothing changed."
             )
         return _result(name, new_name, "reused", f"Reusing {new_name} from an earlier run.")
-    autoscaling.create_launch_configuration(LaunchConfigurationName=new_name, **wanted)
+    try:
+        autoscaling.create_launch_configuration(LaunchConfigurationName=new_name, **wanted)
+    except ClientError as err:
+        if err.response["Error"]["Code"] != "UnsupportedOperation":
+            raise
+        groups = groups_using(autoscaling, name)
+        raise RemediationError(
+            f"LaunchConfigurationName {name}: this account cannot create launch configurations (AWS refuses "
+            "them in accounts created on or after 1 October 2024: UnsupportedOperation), so no fixed copy can "
+            f"replace it; nothing changed. Move the Auto Scaling group(s) that use it "
+            f"({', '.join(groups) or 'none'}) to a launch template {LAUNCH_TEMPLATE_FIX[change]} "
+            f"({MIGRATE}), then delete the launch configuration."
+        ) from None
     return _result(name, new_name, "created", f"Created {new_name}, a copy of {name} with the fix.")
 
 

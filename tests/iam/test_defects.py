@@ -1,7 +1,9 @@
 """Issue 12's known IAM defects, each proven against the synthesized roles (each fails on the old templates).
 
 1. The orchestrator member role could not start AWS-owned documents (account-less ARNs):
-   the 13 control runbooks that run one failed at their Remediation step in AWS.
+   the 13 control runbooks that ran one failed at their Remediation step in AWS. (Since then
+   AWS-DisablePublicAccessForSecurityGroup and AWS-TerminateEC2Instance were replaced by ASR
+   runbooks of ours: the 6 S3 access-logging entries still run AWS-ConfigureS3BucketLogging.)
 2. The three AWS-document roles were granted ASR-<Name> instead of AWS-<Name>.
 3. EnableAWSConfig: child document granted on automation-definition only; recorder kept a custom role.
 4. Least privilege: PutParameter for every role, sts:AssumeRole on itself, unused PutMetricData,
@@ -29,12 +31,12 @@ MEMBER_ROLES = solution.TEMPLATE_FILES[solution.MEMBER_ROLES_STACK]
 ADMIN = solution.TEMPLATE_FILES[solution.ADMIN_STACK]
 
 AWS_OWNED_ENTRIES = {
-    ("SC", "CloudTrail.7"), ("SC", "EC2.4"), ("SC", "EC2.13"),
-    ("AFSBP", "EC2.4"), ("AFSBP", "S3.9"),
-    ("CIS120", "2.6"), ("CIS120", "4.1"), ("CIS140", "3.6"), ("CIS300", "3.4"),
-    ("NIST80053", "EC2.4"), ("NIST80053", "EC2.13"), ("NIST80053", "S3.9"),
-    ("PCI321", "PCI.EC2.5"),
+    ("SC", "CloudTrail.7"), ("AFSBP", "S3.9"),
+    ("CIS120", "2.6"), ("CIS140", "3.6"), ("CIS300", "3.4"),
+    ("NIST80053", "S3.9"),
 }  # fmt: skip
+#: Remediations that ran an AWS-owned document and now run an ASR runbook of ours, under the same role name.
+REPLACED_AWS_DOCUMENTS = ("DisablePublicAccessForSecurityGroup", "TerminateEC2Instance")
 
 
 def _roles(template_name: str, **parameters: str) -> dict[str, object]:
@@ -63,30 +65,12 @@ def _aws_owned_cases() -> list[tuple[str, str]]:
     )
 
 
-def test_thirteen_control_runbooks_run_aws_owned_documents():
+def test_six_control_runbooks_run_aws_owned_documents():
     assert set(_aws_owned_cases()) == AWS_OWNED_ENTRIES
 
 
 def _seed(document: str) -> tuple[str, str]:
     """A noncompliant resource for an AWS-owned remediation: (finding resource id, ASFF type)."""
-    ec2 = client("ec2")
-    if document == "AWS-TerminateEC2Instance":
-        image = ec2.describe_images()["Images"][0]["ImageId"]
-        instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
-        ec2.stop_instances(InstanceIds=[instance])
-        return f"arn:aws:ec2:{REGION}:{ACCOUNT}:instance/{instance}", "AwsEc2Instance"
-    if document == "AWS-DisablePublicAccessForSecurityGroup":
-        vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
-        group = ec2.create_security_group(
-            GroupName=f"open-{datetime.datetime.now().timestamp()}", Description="d", VpcId=vpc
-        )
-        perms = [
-            {"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
-             "Ipv6Ranges": [{"CidrIpv6": "::/0"}]}
-            for port in (22, 3389)
-        ]  # fmt: skip
-        ec2.authorize_security_group_ingress(GroupId=group["GroupId"], IpPermissions=perms)
-        return f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/{group['GroupId']}", "AwsEc2SecurityGroup"
     bucket = f"defect1-{int(datetime.datetime.now().timestamp() * 1e6)}"
     client("s3").create_bucket(Bucket=bucket)
     return f"arn:aws:s3:::{bucket}", "AwsS3Bucket"
@@ -126,7 +110,12 @@ def test_defect_2_aws_document_roles_start_their_aws_document():
             targeted += 1
             assert f"arn:aws:ssm:*::document/{document}" in allowed, allowed
             assert f"arn:aws:ssm:*::automation-definition/{document}:*" in allowed, allowed
-    assert targeted == 2
+    assert targeted == 0  # the S3 access-logging entries are global: no TargetLocations
+    for name in REPLACED_AWS_DOCUMENTS:  # EC2.4 (AFSBP) and EC2.13 (CIS 4.1) are regional
+        assert name in _target_location_remediations()
+        allowed = _allowed(roles[solution.remediation_role(name, "sim")], "ssm:StartAutomationExecution")
+        assert f"arn:aws:ssm:*:{ACCOUNT}:document/ASR-{name}" in allowed, allowed
+        assert not any(f"document/AWS-{name}" in r for r in allowed), allowed
 
 
 def test_defect_3_enable_aws_config_may_start_its_child_document():

@@ -60,7 +60,32 @@ def kms_key(_managed_policies, shared_aws):
     """A real key behind /Solutions/SO0111/CMK_REMEDIATION_ARN (trails, topics and logs use it)."""
     arn = client("kms").create_key()["KeyMetadata"]["Arn"]
     client("ssm").put_parameter(Name="/Solutions/SO0111/CMK_REMEDIATION_ARN", Value=arn, Type="String", Overwrite=True)
-    client("logs").create_log_group(logGroupName="CloudTrail/DefaultLogGroup")
+    logs = client("logs")
+    logs.create_log_group(logGroupName="CloudTrail/DefaultLogGroup")
+    # What the CIS alarm controls (CloudWatch.1-14) need besides the filter and alarm the remediation
+    # makes: a multi-Region trail logging every management event into that group, and an alarm topic
+    # someone receives (the operator's, named by /Solutions/SO0111/SNS_Topic_CIS3.x).
+    group = logs.describe_log_groups(logGroupNamePrefix="CloudTrail/DefaultLogGroup")["logGroups"][0]["arn"]
+    client("s3").create_bucket(Bucket="org-trail-bucket")
+    trail = client("cloudtrail")
+    trail.create_trail(
+        Name="org-trail",
+        S3BucketName="org-trail-bucket",
+        IsMultiRegionTrail=True,
+        CloudWatchLogsLogGroupArn=group,
+        CloudWatchLogsRoleArn=f"arn:aws:iam::{ACCOUNT}:role/trail-to-logs",
+    )
+    trail.put_event_selectors(
+        TrailName="org-trail", EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True}]
+    )
+    trail.start_logging(Name="org-trail")
+    topic = client("sns").create_topic(Name="security-alarms")["TopicArn"]
+    queue = client("sqs").create_queue(QueueName="security-inbox")["QueueUrl"]
+    queue_arn = client("sqs").get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    client("ssm").put_parameter(Name="/Solutions/SO0111/SNS_Topic_CIS3.x", Value=topic, Type="String", Overwrite=True)
     return arn
 
 

@@ -127,3 +127,88 @@ def test_document_fails_on_an_unknown_service_naming_it(ec2, vpcs, run_runbook):
     assert execution["AutomationExecutionStatus"] == "Failed"
     assert "ServiceName nosuchservice: no Interface endpoint service" in execution["FailureMessage"]
     assert _endpoints(ec2, vpcs["target"]) == []
+
+
+# --- the endpoint's own security group (EC2.10 defect: the VPC default group cut every other group off) ---
+
+
+def _ingress(ec2, group_id: str) -> set[tuple]:
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group_id]}])
+    return {
+        (r["IpProtocol"], r.get("FromPort"), r.get("ToPort"), r.get("CidrIpv4") or r.get("CidrIpv6"))
+        for r in rules["SecurityGroupRules"]
+        if not r["IsEgress"] and r["GroupId"] == group_id
+    }
+
+
+def _default_group(ec2, vpc_id: str) -> str:
+    return ec2.describe_security_groups(
+        Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": ["default"]}]
+    )["SecurityGroups"][0]["GroupId"]
+
+
+def test_document_gives_the_endpoint_a_group_admitting_https_from_the_vpc(ec2, vpcs, run_runbook):
+    """With private DNS on, every EC2 API call of the VPC goes to the endpoint: on the default security
+    group only members of that group could reach it. Its own group admits 443 from all the VPC's CIDRs."""
+    ec2.associate_vpc_cidr_block(VpcId=vpcs["target"], CidrBlock="10.9.0.0/16")
+    default = _default_group(ec2, vpcs["target"])
+    default_rules = _ingress(ec2, default)
+
+    execution = run_runbook(NAME, VPCId=vpcs["target"], ServiceName="ec2")
+
+    assert execution["AutomationExecutionStatus"] == "Success", execution["FailureMessage"]
+    [endpoint] = _endpoints(ec2, vpcs["target"])
+    [group] = [g["GroupId"] for g in endpoint["Groups"]]
+    assert group != default
+    assert _ingress(ec2, group) == {("tcp", 443, 443, "10.0.0.0/16"), ("tcp", 443, 443, "10.9.0.0/16")}
+    described = ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"][0]
+    assert described["VpcId"] == vpcs["target"]
+    assert _ingress(ec2, default) == default_rules, "the default group is not changed"
+    assert group in str(execution["Outputs"][OUTPUT])
+
+
+def test_document_reuses_the_endpoint_group_of_an_earlier_run(ec2, vpcs, run_runbook):
+    """An earlier run that created the group but not the endpoint: the group is reused, not duplicated."""
+    first = attach_service_vpc_endpoint({"VPCId": vpcs["target"], "ServiceName": "ec2"}, None)
+    ec2.delete_vpc_endpoints(VpcEndpointIds=[first["VpcEndpointId"]])
+    execution = run_runbook(NAME, VPCId=vpcs["target"], ServiceName="ec2")
+    assert execution["AutomationExecutionStatus"] == "Success", execution["FailureMessage"]
+    groups = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpcs["target"]]}])["SecurityGroups"]
+    assert sorted(g["GroupName"] for g in groups) == ["SO0111-ASR-VpcEndpoint-ec2", "default"]
+    live = [e for e in _endpoints(ec2, vpcs["target"]) if e["State"].lower() not in ("deleted", "deleting")]
+    assert [g["GroupId"] for g in live[0]["Groups"]] == [first["SecurityGroupId"]]
+
+
+def test_document_description_states_the_hourly_cost_per_availability_zone(registry):
+    description = registry.get(f"ASR-{NAME}")["description"]
+    assert "per Availability Zone per hour" in description
+    assert "https://aws.amazon.com/privatelink/pricing/" in description
+
+
+def test_script_retries_a_new_group_not_yet_visible(ec2, vpcs, monkeypatch):
+    """Right after CreateSecurityGroup, AuthorizeSecurityGroupIngress may answer InvalidGroup.NotFound
+    (eventual consistency): retried a bounded number of times, never with a real sleep."""
+    from botocore.exceptions import ClientError
+
+    from remediation_runbooks.scripts import attach_service_vpc_endpoint as script
+
+    real = script.boto3.client
+    failures = iter([True, True])
+
+    def client(*args, **kwargs):
+        made = real(*args, **kwargs)
+        authorize = made.authorize_security_group_ingress
+
+        def flaky(**call):
+            if next(failures, False):
+                raise ClientError({"Error": {"Code": "InvalidGroup.NotFound", "Message": "not yet"}}, "Authorize")
+            return authorize(**call)
+
+        made.authorize_security_group_ingress = flaky
+        return made
+
+    monkeypatch.setattr(script.boto3, "client", client)
+    slept: list[float] = []
+    out = attach_service_vpc_endpoint({"VPCId": vpcs["target"], "ServiceName": "ec2"}, None, sleep=slept.append)
+    assert slept == [script.RETRY_INTERVAL_SECONDS] * 2
+    assert _ingress(ec2, out["SecurityGroupId"]) == {("tcp", 443, 443, "10.0.0.0/16")}

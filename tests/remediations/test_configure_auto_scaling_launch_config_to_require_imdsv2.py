@@ -154,3 +154,53 @@ def test_document_refuses_when_a_different_configuration_has_the_copy_name(run_r
     assert out["AutomationExecutionStatus"] == "Failed"
     assert "a different launch configuration named web-IMDSv2 already exists" in out["FailureMessage"]
     assert lc(autoscaling, "web") is not None and group_lc(autoscaling, "web-a") == "web"
+
+
+# --- accounts that cannot create launch configurations (created on or after 1 October 2024) -------
+
+
+NEW_ACCOUNT_MESSAGE = (
+    "The Launch Configuration creation operation is not available in your account. "
+    "Use launch templates to create configuration templates for your Auto Scaling groups."
+)
+
+
+def _as_a_new_account(monkeypatch) -> None:
+    """From now on CreateLaunchConfiguration answers as AWS does for accounts created on or after
+    1 October 2024 (https://docs.aws.amazon.com/autoscaling/ec2/userguide/launch-configurations.html)."""
+    from moto.autoscaling.exceptions import AutoscalingClientError
+    from moto.autoscaling.models import AutoScalingBackend
+
+    class UnsupportedOperation(AutoscalingClientError):
+        code = "UnsupportedOperation"
+
+    def refuse(self, *args, **kwargs):
+        raise UnsupportedOperation(NEW_ACCOUNT_MESSAGE)
+
+    monkeypatch.setattr(AutoScalingBackend, "create_launch_configuration", refuse)
+
+
+@pytest.mark.filterwarnings("ignore:Exception\\(UnsupportedOperation\\):UserWarning")  # moto: not in its error shapes
+@pytest.mark.parametrize(
+    ("document", "setting"),
+    [(DOC, {"MetadataOptions": {"HttpTokens": "optional"}}),
+     ("ConfigureAutoScalingLaunchConfigNoPublicIP", {"AssociatePublicIpAddress": True})],
+)  # fmt: skip
+def test_document_refuses_clearly_where_launch_configurations_cannot_be_created(
+    run_runbook, monkeypatch, document, setting
+):
+    autoscaling = boto3.client("autoscaling")
+    make_lc(autoscaling, "web", **setting)
+    make_group(autoscaling, "web-a", "web")
+    before = autoscaling.describe_launch_configurations()["LaunchConfigurations"]
+    _as_a_new_account(monkeypatch)
+
+    out = run_runbook(document, LaunchConfigurationName="web")
+
+    assert out["AutomationExecutionStatus"] == "Failed"
+    message = out["FailureMessage"]
+    assert "LaunchConfigurationName web: this account cannot create launch configurations" in message
+    assert "launch template" in message and "web-a" in message
+    assert "migrate-to-launch-templates" in message
+    assert autoscaling.describe_launch_configurations()["LaunchConfigurations"] == before
+    assert group_lc(autoscaling, "web-a") == "web"

@@ -116,3 +116,37 @@ def test_document_rejects_a_non_boolean_flag(s3, run_runbook):
     with pytest.raises(ParameterValidationError, match="parameter 'BlockPublicAcls'"):
         run_runbook(NAME, BucketName="target-bucket", BlockPublicAcls="yes")
     assert _block(s3, "target-bucket") == dict.fromkeys(ALL_ON, False)
+
+
+# --- read back: S3 bucket settings are eventually consistent ---------------------------------
+
+_BUCKET = {"Bucket": "target-bucket", "ExpectedBucketOwner": ACCOUNT}
+ALL_OFF = dict.fromkeys(ALL_ON, False)
+
+
+def _stub_reads(monkeypatch, reads):
+    from tests.remediations.helpers.stubs import stub_every_boto3_client
+
+    stub = stub_every_boto3_client(monkeypatch, "s3")
+    stub.add_client_error("get_public_access_block", "NoSuchPublicAccessBlockConfiguration", expected_params=_BUCKET)
+    stub.add_response("put_public_access_block", {}, {**_BUCKET, "PublicAccessBlockConfiguration": ALL_ON})
+    for flags in reads:
+        stub.add_response("get_public_access_block", {"PublicAccessBlockConfiguration": flags}, _BUCKET)
+    return stub
+
+
+def test_script_reads_back_until_s3_shows_the_flags(monkeypatch):
+    stub = _stub_reads(monkeypatch, [ALL_OFF, ALL_OFF, ALL_ON])
+    sleeps = []
+    out = configure_bucket_public_access_block(_event(), None, sleep=sleeps.append)
+    assert sleeps == [10, 10] and out["After"] == ALL_ON
+    stub.assert_no_pending_responses()
+
+
+def test_script_gives_up_after_a_minute_naming_the_bucket(monkeypatch):
+    stub = _stub_reads(monkeypatch, [ALL_OFF] * 6)
+    sleeps = []
+    with pytest.raises(RemediationError, match="BucketName target-bucket: Block Public Access still reads .* after 6"):
+        configure_bucket_public_access_block(_event(), None, sleep=sleeps.append)
+    assert sleeps == [10] * 5
+    stub.assert_no_pending_responses()

@@ -173,3 +173,64 @@ def test_document_refuses_a_bucket_in_another_region(s3, run_runbook):
     assert "BucketName so0111-logs-eu: the bucket already exists in Region eu-west-1" in result["FailureMessage"]
     with pytest.raises(s3.exceptions.ClientError, match="NoSuchPublicAccessBlockConfiguration"):
         s3.get_public_access_block(Bucket="so0111-logs-eu")
+
+
+# --- the solution's log bucket never logs into itself (S3.9 / CloudTrail.7) -------------------
+#
+# "When your source bucket and destination bucket are the same bucket, additional logs are created for the
+# logs that are written to the bucket, which creates an infinite loop of logs"
+# (https://docs.aws.amazon.com/AmazonS3/latest/userguide/ServerLogs.html).
+
+
+def test_script_refuses_the_log_bucket_as_its_own_source(s3):
+    with pytest.raises(RemediationError, match=f"SourceBucketName {BUCKET}: it is the access-log bucket itself"):
+        create_access_logging_bucket({**_event(), "SourceBucketName": BUCKET}, None)
+    assert BUCKET not in {b["Name"] for b in s3.list_buckets()["Buckets"]}
+
+
+def test_script_refuses_a_source_the_log_bucket_logs_to(s3):
+    create_access_logging_bucket(_event(), None)
+    s3.put_bucket_acl(Bucket="so0111-bystander", ACL="log-delivery-write")
+    s3.put_bucket_logging(Bucket=BUCKET, BucketLoggingStatus={
+        "LoggingEnabled": {"TargetBucket": "so0111-bystander", "TargetPrefix": "x/"}})
+    with pytest.raises(RemediationError, match=f"the access-log bucket {BUCKET} delivers its own logs to so0111-bys"):
+        create_access_logging_bucket({**_event(), "SourceBucketName": "so0111-bystander"}, None)
+
+
+def test_document_accepts_another_source_bucket(s3, run_runbook):
+    result = run_runbook(NAME, BucketName=BUCKET, SourceBucketName="so0111-bystander")
+    assert result["AutomationExecutionStatus"] == "Success", result.get("FailureMessage")
+    _assert_configured(s3)
+
+
+@pytest.fixture
+def control_world(monkeypatch):
+    """The playbook tests' world: moto with accounts apart, BatchUpdateFindings, solution parameters."""
+    from tests.conftest import REGION, multi_account_moto
+    from tests.playbooks import securityhub
+    from tests.playbooks.harness import CLIENTS, solution_parameters
+
+    CLIENTS.clear()
+    securityhub.install(monkeypatch)
+    with multi_account_moto(monkeypatch):
+        solution_parameters(ACCOUNT, REGION)
+        yield
+    CLIENTS.clear()
+
+
+@pytest.mark.parametrize(("key", "control_id"), [("SC", "S3.9"), ("AFSBP", "S3.9"), ("CIS140", "3.6")])
+def test_control_runbook_never_makes_the_log_bucket_log_into_itself(control_world, key, control_id):
+    from asr.playbooks import data
+    from tests.playbooks.harness import client, finding_for, import_finding, real_registry, run_control, stored_finding
+
+    s3 = client("s3")
+    s3.create_bucket(Bucket=BUCKET)  # the log bucket, as an earlier S3.9 remediation left it
+    std = data.load_standard(key)
+    entry = std.control(control_id)
+    finding = finding_for(std, control_id, f"arn:aws:s3:::{BUCKET}", resource_type="AwsS3Bucket")
+    import_finding(finding)
+    _, execution = run_control(real_registry(), std, entry.remap or control_id, finding)
+    assert execution.status == "Failed"
+    assert f"SourceBucketName {BUCKET}: it is the access-log bucket itself" in execution.failure_message
+    assert "LoggingEnabled" not in s3.get_bucket_logging(Bucket=BUCKET)
+    assert stored_finding(finding["Id"])["Workflow"]["Status"] == "NEW"

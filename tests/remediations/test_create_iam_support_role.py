@@ -31,6 +31,36 @@ def make_role(name: str, trusted: str) -> None:
     boto3.client("iam").create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(doc))
 
 
+class Lagging:
+    """An IAM client whose ``method`` answers, for ``lag`` calls after the first, what it answered first:
+    IAM is eventually consistent, a change may not show at once."""
+
+    def __init__(self, client, method: str, lag: int) -> None:
+        self.client, self.method, self.lag, self.calls, self.first = client, method, lag, 0, None
+
+    def __getattr__(self, name):
+        real = getattr(self.client, name)
+        if name != self.method:
+            return real
+
+        def call(**kwargs):
+            self.calls += 1
+            if 1 < self.calls <= 1 + self.lag:
+                return self.first
+            answer = real(**kwargs)
+            if self.calls == 1:
+                self.first = answer
+            return answer
+
+        return call
+
+
+def lag(monkeypatch, method: str, calls: int) -> None:
+    real = boto3.client
+    monkeypatch.setattr(boto3, "client", lambda name, *a, **kw: (
+        Lagging(real(name, *a, **kw), method, calls) if name == "iam" else real(name, *a, **kw)))
+
+
 @pytest.fixture(autouse=True)
 def _aws_managed_policies(monkeypatch):
     """moto knows AWS managed policies such as AWSSupportAccess only when asked to load them."""
@@ -61,6 +91,23 @@ def test_refuses_an_existing_role_trusted_outside_the_account(aws_only):
     with pytest.raises(RemediationError, match=f"trusts arn:aws:iam::{OTHER_ACCOUNT}:root"):
         create_iam_support_role({}, None)
     assert attached() == set()
+
+
+def test_the_read_back_waits_for_the_policy_to_show(aws_only, monkeypatch):
+    lag(monkeypatch, "list_attached_role_policies", 1)
+    slept: list[float] = []
+    create_iam_support_role({}, None, sleep=slept.append)
+    assert attached() == {SUPPORT} and len(slept) == 1
+
+
+def test_a_policy_that_never_shows_fails_after_a_bounded_wait(aws_only, monkeypatch):
+    from remediation_runbooks.scripts import create_iam_support_role as script
+
+    lag(monkeypatch, "list_attached_role_policies", 100)
+    slept: list[float] = []
+    with pytest.raises(RemediationError, match="AWSSupportAccess is still not attached"):
+        create_iam_support_role({}, None, sleep=slept.append)
+    assert len(slept) == script.VERIFY_ATTEMPTS - 1
 
 
 # --- document ------------------------------------------------------------------

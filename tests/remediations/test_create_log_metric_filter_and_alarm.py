@@ -102,15 +102,49 @@ def params(name: str = "UnauthorizedAPICalls", **overrides) -> dict:
     }
 
 
-def setup_account() -> str:
-    """The CloudTrail log group (with an unrelated filter) and the remediation key; returns the key ARN."""
+ALL_MANAGEMENT = [{"ReadWriteType": "All", "IncludeManagementEvents": True}]
+
+
+def org_trail(multi_region: bool = True, selectors: list | None = None, logging: bool = True) -> str:
+    """The trail that delivers to LOG_GROUP (CloudTrail.1 / CloudTrail.5 already remediated)."""
+    boto3.client("s3", region_name=REGION).create_bucket(Bucket="org-trail-bucket")
+    cloudtrail = boto3.client("cloudtrail", region_name=REGION)
+    arn = cloudtrail.create_trail(
+        Name="org-trail", S3BucketName="org-trail-bucket", IsMultiRegionTrail=multi_region,
+        CloudWatchLogsLogGroupArn=f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{LOG_GROUP}:*",
+        CloudWatchLogsRoleArn=f"arn:aws:iam::{ACCOUNT}:role/trail-to-logs",
+    )["TrailARN"]
+    cloudtrail.put_event_selectors(TrailName=arn, EventSelectors=selectors or ALL_MANAGEMENT)
+    if logging:
+        cloudtrail.start_logging(Name=arn)
+    return arn
+
+
+def setup_account(trail: bool = True) -> str:
+    """The CloudTrail log group (with an unrelated filter), the trail feeding it and the remediation key;
+    returns the key ARN."""
     logs = boto3.client("logs", region_name=REGION)
     logs.create_log_group(logGroupName=LOG_GROUP)
     logs.put_metric_filter(
         logGroupName=LOG_GROUP, filterName="team-filter", filterPattern="ERROR",
         metricTransformations=[{"metricName": "Errors", "metricNamespace": "Team", "metricValue": "1"}],
     )
+    if trail:
+        org_trail()
     return new_kms_key()
+
+
+def subscribe_soc(topic_arn: str = TOPIC_ARN) -> str:
+    """The security team subscribes a queue of this account to the alarm topic (confirmed at once)."""
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName="soc-alarms")["QueueUrl"]
+    queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return boto3.client("sns", region_name=REGION).subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue)[
+        "SubscriptionArn"
+    ]
+
+
+NO_SUBSCRIBER = "has no confirmed subscription"
 
 
 def filters() -> dict[str, str]:
@@ -143,14 +177,19 @@ def test_default_topic_is_the_asr_name():
 
 
 def test_creates_topic_filter_and_alarm(key):
-    out = create_log_metric_filter_and_alarm(params(KMSKeyArn=key), None)
+    # A new topic has no subscriber: everything is set up, but the remediation fails (the control would
+    # stay failed) and says what to do.
+    with pytest.raises(RemediationError, match=f"SNS topic {TOPIC_ARN} {NO_SUBSCRIBER}: nobody would be notified"):
+        create_log_metric_filter_and_alarm(params(KMSKeyArn=key), None)
     assert filters() == {"team-filter": "ERROR", "UnauthorizedAPICalls": CIS_PATTERNS["UnauthorizedAPICalls"]}
     got = alarm("UnauthorizedAPICalls")
     assert got["AlarmActions"] == [TOPIC_ARN] and got["Namespace"] == "LogMetrics" and got["Threshold"] == 1.0
     attrs = boto3.client("sns").get_topic_attributes(TopicArn=TOPIC_ARN)["Attributes"]
     assert attrs["KmsMasterKeyId"] == key
     assert boto3.client("ssm").get_parameter(Name=TOPIC_PARAMETER)["Parameter"]["Value"] == TOPIC_ARN
-    assert out["TopicArn"] == TOPIC_ARN
+    subscribe_soc()
+    out = create_log_metric_filter_and_alarm(params(KMSKeyArn=key), None)
+    assert out["TopicArn"] == TOPIC_ARN and "nothing changed" in out["Message"]
 
 
 def test_existing_topic_and_alarm_actions_are_kept(key):
@@ -191,17 +230,24 @@ def account(run_runbook):
     "name", ["UnauthorizedAPICalls", "ConsoleSigninWithoutMFA12", "IAMPolicyChanges", "VPCChanges"]
 )
 def test_document_creates_filter_and_alarm_with_solution_defaults(run_runbook, account, name):
-    execution = run_runbook(DOC, **{k: v for k, v in params(name).items()
-                                    if k not in {"LogGroupName", "SNSTopicName", "MetricNamespace"}})
-    assert execution["AutomationExecutionStatus"] == "Success", execution.get("FailureMessage")
+    inputs = {k: v for k, v in params(name).items() if k not in {"LogGroupName", "SNSTopicName", "MetricNamespace"}}
+    execution = run_runbook(DOC, **inputs)
+    # First run: filter, alarm and topic are created; nobody subscribes to the topic yet, so it fails.
+    assert execution["AutomationExecutionStatus"] == "Failed"
+    assert NO_SUBSCRIBER in execution["FailureMessage"]
     assert filters() == {"team-filter": "ERROR", name: CIS_PATTERNS[name]}
     assert alarm(name)["AlarmActions"] == [TOPIC_ARN]
     attrs = boto3.client("sns", region_name=REGION).get_topic_attributes(TopicArn=TOPIC_ARN)["Attributes"]
     assert attrs["KmsMasterKeyId"] == account
+    subscribe_soc()
+    execution = run_runbook(DOC, **inputs)
+    assert execution["AutomationExecutionStatus"] == "Success", execution.get("FailureMessage")
 
 
 def test_document_second_run_changes_nothing(run_runbook, account):
-    run_runbook(DOC, **params())
+    assert run_runbook(DOC, **params())["AutomationExecutionStatus"] == "Failed"  # no subscriber yet
+    subscribe_soc()
+    assert run_runbook(DOC, **params())["AutomationExecutionStatus"] == "Success"
     second = run_runbook(DOC, **params())
     assert second["AutomationExecutionStatus"] == "Success"
     assert "nothing changed" in str(second["Outputs"])
@@ -210,6 +256,8 @@ def test_document_second_run_changes_nothing(run_runbook, account):
 
 def test_document_controls_share_one_topic(run_runbook, account):
     names = ["RootAccountUsage", "DisableOrDeleteCMK", "S3BucketPolicyChanges"]
+    assert run_runbook(DOC, **params(names[0]))["AutomationExecutionStatus"] == "Failed"  # no subscriber yet
+    subscribe_soc()
     for name in names:
         execution = run_runbook(DOC, **params(name))
         assert execution["AutomationExecutionStatus"] == "Success", (name, execution.get("FailureMessage"))
@@ -234,3 +282,113 @@ def test_document_fails_on_a_missing_log_group_and_changes_nothing(run_runbook, 
     assert "LogGroupName CloudTrail/missing: no such log group" in execution["FailureMessage"]
     assert boto3.client("sns", region_name=REGION).list_topics()["Topics"] == []
     assert boto3.client("cloudwatch", region_name=REGION).describe_alarms()["MetricAlarms"] == []
+
+
+# --- the control's other requirements: a trail feeding the log group, a subscribed topic ---------
+
+
+@pytest.fixture
+def bare():
+    """The log group and the key, but no trail yet."""
+    with mock_aws():
+        yield setup_account(trail=False)
+
+
+def test_no_trail_feeding_the_log_group_is_refused_before_any_change(bare):
+    with pytest.raises(RemediationError, match=f"LogGroupName {LOG_GROUP}: no trail of this account homed in"):
+        create_log_metric_filter_and_alarm(params(KMSKeyArn=bare), None)
+    assert filters() == {"team-filter": "ERROR"}
+    assert boto3.client("sns", region_name=REGION).list_topics()["Topics"] == []
+
+
+@pytest.mark.parametrize(
+    ("trail", "why"),
+    [
+        ({"multi_region": False}, "trail org-trail is not multi-Region"),
+        ({"logging": False}, "trail org-trail is not logging"),
+        ({"selectors": [{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True}]},
+         "trail org-trail does not record all read and write management events"),
+    ],
+)
+def test_a_trail_that_misses_events_is_refused_naming_it(bare, trail, why):
+    org_trail(**trail)
+    with pytest.raises(RemediationError, match=why):
+        create_log_metric_filter_and_alarm(params(KMSKeyArn=bare), None)
+    assert filters() == {"team-filter": "ERROR"}
+
+
+def test_kms_events_excluded_from_the_trail_refuse_the_kms_control_only(bare):
+    # CloudWatch.7 watches kms.amazonaws.com events: a trail excluding them feeds the filter nothing.
+    org_trail(selectors=[{**ALL_MANAGEMENT[0], "ExcludeManagementEventSources": ["kms.amazonaws.com"]}])
+    with pytest.raises(RemediationError, match="does not record all read and write management events"):
+        create_log_metric_filter_and_alarm(params("DisableOrDeleteCMK", KMSKeyArn=bare), None)
+    boto3.client("sns", region_name=REGION).create_topic(Name=TOPIC)
+    subscribe_soc()
+    out = create_log_metric_filter_and_alarm(params("RootAccountUsage", KMSKeyArn=bare), None)
+    assert "alarm RootAccountUsage set" in out["Message"]
+
+
+def test_operator_topic_from_the_parameter_is_used_as_it_is(key):
+    sns = boto3.client("sns", region_name=REGION)
+    soc = sns.create_topic(Name="soc-pager")["TopicArn"]
+    subscribe_soc(soc)
+    boto3.client("ssm", region_name=REGION).put_parameter(Name=TOPIC_PARAMETER, Value=soc, Type="String")
+    out = create_log_metric_filter_and_alarm(params(KMSKeyArn=key), None)
+    assert out["TopicArn"] == soc and alarm("UnauthorizedAPICalls")["AlarmActions"] == [soc]
+    assert [t["TopicArn"] for t in sns.list_topics()["Topics"]] == [soc]  # no solution topic created
+    assert "KmsMasterKeyId" not in sns.get_topic_attributes(TopicArn=soc)["Attributes"]  # kept as it is
+
+
+@pytest.mark.parametrize(
+    "value",
+    [f"arn:aws:sns:eu-west-1:{ACCOUNT}:soc", f"arn:aws:sns:{REGION}:222222222222:soc", "soc",
+     f"arn:aws:sns:{REGION}:{ACCOUNT}:missing"],
+)
+def test_a_parameter_naming_no_usable_topic_is_refused_naming_it(key, value):
+    boto3.client("ssm", region_name=REGION).put_parameter(Name=TOPIC_PARAMETER, Value=value, Type="String")
+    with pytest.raises(RemediationError, match=re.escape(TOPIC_PARAMETER)):
+        create_log_metric_filter_and_alarm(params(KMSKeyArn=key), None)
+    assert boto3.client("cloudwatch", region_name=REGION).describe_alarms()["MetricAlarms"] == []
+
+
+@pytest.fixture
+def control_world(monkeypatch):
+    """The playbook tests' world: moto with accounts apart, BatchUpdateFindings, solution parameters."""
+    from tests.conftest import multi_account_moto
+    from tests.playbooks import securityhub
+    from tests.playbooks.harness import CLIENTS, solution_parameters
+
+    CLIENTS.clear()
+    securityhub.install(monkeypatch)
+    with multi_account_moto(monkeypatch):
+        solution_parameters(ACCOUNT, REGION)
+        yield
+    CLIENTS.clear()
+
+
+@pytest.mark.parametrize(("key_", "control_id"), [("SC", "CloudWatch.1"), ("SC", "CloudWatch.8"), ("CIS140", "4.3")])
+def test_control_runbook_without_a_subscriber_fails_and_leaves_the_finding_open(control_world, key_, control_id):
+    from asr.playbooks import data
+    from tests.playbooks.harness import client, finding_for, import_finding, real_registry, run_control, stored_finding
+
+    ssm = client("ssm")
+    ssm.put_parameter(Name=solution.SSM_CMK_REMEDIATION_ARN, Value=client("kms").create_key()["KeyMetadata"]["Arn"],
+                      Type="String", Overwrite=True)
+    log_group = ssm.get_parameter(Name=solution.SSM_METRICS_LOG_GROUP_NAME)["Parameter"]["Value"]
+    client("logs").create_log_group(logGroupName=log_group)
+    client("s3").create_bucket(Bucket="org-trail-bucket")
+    trail = client("cloudtrail").create_trail(
+        Name="org-trail", S3BucketName="org-trail-bucket", IsMultiRegionTrail=True,
+        CloudWatchLogsLogGroupArn=f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{log_group}:*",
+    )["TrailARN"]
+    client("cloudtrail").put_event_selectors(TrailName=trail, EventSelectors=ALL_MANAGEMENT)
+    client("cloudtrail").start_logging(Name=trail)
+    std = data.load_standard(key_)
+    finding = finding_for(std, control_id, f"AWS::::Account:{ACCOUNT}", resource_type="AwsAccount")
+    import_finding(finding)
+    _, execution = run_control(real_registry(), std, std.control(control_id).remap or control_id, finding)
+    assert execution.status == "Failed"
+    assert NO_SUBSCRIBER in execution.failure_message
+    assert stored_finding(finding["Id"])["Workflow"]["Status"] == "NEW"
+    found = client("logs").describe_metric_filters(logGroupName=log_group)["metricFilters"]
+    assert len(found) == 1  # the filter and the alarm are in place for when someone subscribes

@@ -81,3 +81,35 @@ def test_document_fails_on_a_missing_gateway_naming_it(ec2, gateways, run_runboo
     assert execution["AutomationExecutionStatus"] == "Failed"
     assert f"TransitGatewayId {MISSING}: no such transit gateway" in execution["FailureMessage"]
     assert _tgw(ec2, gateways["target"])["Options"]["AutoAcceptSharedAttachments"] == "enable"
+
+
+# --- read-back on an eventually consistent API --------------------------------------
+
+
+def test_script_reads_back_again_while_the_gateway_is_modifying(ec2, gateways, monkeypatch):
+    """ModifyTransitGateway leaves the gateway 'modifying' for a while; the read-back is retried (bounded),
+    never with a real sleep."""
+    from remediation_runbooks.scripts import disable_tgw_auto_accept_shared_attachments as script
+
+    real = script._describe_tgw
+    before = real(script.boto3.client("ec2"), gateways["target"])
+    modifying = {**before, "State": "modifying"}
+    reads = iter([before, modifying, modifying])  # the first read, then two stale read-backs
+    monkeypatch.setattr(script, "_describe_tgw", lambda ec2_, tgw: next(reads, None) or real(ec2_, tgw))
+    slept: list[float] = []
+    out = disable_tgw_auto_accept_shared_attachments(
+        {"TransitGatewayId": gateways["target"]}, None, sleep=slept.append
+    )
+    assert out["AutoAcceptSharedAttachmentsAfter"] == "disable"
+    assert slept == [script.VERIFY_INTERVAL_SECONDS] * 2
+
+
+def test_script_fails_when_the_setting_never_shows(ec2, gateways, monkeypatch):
+    from remediation_runbooks.scripts import disable_tgw_auto_accept_shared_attachments as script
+
+    before = script._describe_tgw(script.boto3.client("ec2"), gateways["target"])
+    monkeypatch.setattr(script, "_describe_tgw", lambda *_: before)
+    slept: list[float] = []
+    with pytest.raises(RemediationError, match=f"TransitGatewayId {gateways['target']}: AutoAcceptSharedAttachments"):
+        disable_tgw_auto_accept_shared_attachments({"TransitGatewayId": gateways["target"]}, None, sleep=slept.append)
+    assert len(slept) == script.VERIFY_ATTEMPTS - 1

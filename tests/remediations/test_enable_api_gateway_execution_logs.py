@@ -268,3 +268,78 @@ def test_document_fails_on_a_missing_websocket_api(run_runbook, v2):
     out = run_runbook(DOC, APIGatewayStageArnSuffix=WS_SUFFIX, LoggingLevel="INFO")
     assert out["AutomationExecutionStatus"] == "Failed"
     assert f"APIGatewayStageArnSuffix {WS_SUFFIX}: no such WebSocket API stage" in out["FailureMessage"]
+
+
+# --- the control's loggingLevel parameter: "ERROR,INFO" (APIGateway.1 defect) ----------------
+
+
+def test_document_accepts_the_controls_level_list_and_keeps_settings_already_in_it(run_runbook):
+    """Security Hub APIGateway.1's loggingLevel is "ERROR,INFO" by default (either level passes); the
+    runbook allowed only INFO or ERROR. A setting at one of the listed levels is kept; others get INFO."""
+    set_logs_role()
+    api, suffix = rest_stage("target")
+    boto3.client("apigateway").update_stage(
+        restApiId=api, stageName="prod",
+        patchOperations=[{"op": "replace", "path": "/~1/POST/logging/loglevel", "value": "ERROR"}],
+    )  # fmt: skip
+    out = run_runbook(DOC, APIGatewayStageArnSuffix=suffix, LoggingLevel="ERROR,INFO")
+    assert out["AutomationExecutionStatus"] == "Success", out.get("FailureMessage")
+    assert levels(api) == {"*/*": "INFO", "~1/GET": "INFO", "~1/POST": "ERROR"}
+    result = step_output(out, "EnableExecutionLogs.Output")
+    assert result["ChangedSettings"] == ["*/*", "~1/GET"] and result["LoggingLevel"] == "INFO"
+
+    again = run_runbook(DOC, APIGatewayStageArnSuffix=suffix, LoggingLevel="INFO,ERROR")
+    assert again["AutomationExecutionStatus"] == "Success"
+    assert step_output(again, "EnableExecutionLogs.Output")["ChangedSettings"] == []
+
+
+@pytest.mark.parametrize("bad", ["ERROR,OFF", "ERROR;INFO", ",INFO", "ERROR,INFO,DEBUG"])
+def test_document_rejects_a_level_list_with_another_level(run_runbook, bad):
+    with pytest.raises(ParameterValidationError, match="LoggingLevel"):
+        run_runbook(DOC, **{**GOOD, "LoggingLevel": bad})
+
+
+@pytest.fixture
+def control_world(monkeypatch):
+    """moto as the playbook tests run it (Security Hub BatchUpdateFindings, the solution's parameters)."""
+    from tests.conftest import ACCOUNT, multi_account_moto
+    from tests.playbooks import securityhub
+    from tests.playbooks.harness import CLIENTS, solution_parameters
+
+    CLIENTS.clear()
+    securityhub.install(monkeypatch)
+    with multi_account_moto(monkeypatch):
+        solution_parameters(ACCOUNT, "us-east-1")
+        yield
+    CLIENTS.clear()
+
+
+@pytest.mark.parametrize("parameters", [{"loggingLevel": "ERROR,INFO"}, {}])
+def test_control_runbook_passes_the_controls_level_list_through(control_world, parameters):
+    """The finding's Config rule carries loggingLevel "ERROR,INFO" (or nothing: the control's default, the
+    same list): the control runbook must run, and the stage then passes APIGateway.1."""
+    import json
+
+    from asr.controls import Resource, Status, evaluate
+    from asr.playbooks import data
+    from asr.simulator.execution import Status as Run
+    from tests.conftest import ACCOUNT
+    from tests.playbooks.harness import client, finding_for, import_finding, real_registry, run_control
+
+    set_logs_role()
+    _, suffix = rest_stage("target")
+    rule = "securityhub-api-gw-execution-logging-enabled-abc123"
+    client("config").put_config_rule(ConfigRule={
+        "ConfigRuleName": rule,
+        "Source": {"Owner": "AWS", "SourceIdentifier": "API_GW_EXECUTION_LOGGING_ENABLED"},
+        "InputParameters": json.dumps(parameters),
+    })  # fmt: skip
+    arn = f"arn:aws:apigateway:us-east-1::{suffix}"
+    std = data.load_standard("SC")
+    finding = finding_for(std, "APIGateway.1", arn, resource_type="AwsApiGatewayStage", config_rule_name=rule)
+    import_finding(finding)
+    _, execution = run_control(real_registry(), std, "APIGateway.1", finding)
+    assert execution.status is Run.SUCCESS, execution.failure_message
+    verdict = evaluate("APIGateway.1", boto3.Session(), Resource.of_arn(arn, "AwsApiGatewayStage"), parameters)
+    assert verdict.status is Status.PASSED, verdict.reason
+    assert ACCOUNT in finding["AwsAccountId"]

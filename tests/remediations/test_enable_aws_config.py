@@ -170,3 +170,93 @@ def test_document_fails_on_a_missing_key_and_changes_nothing(run_runbook, accoun
     assert f"KMSKeyArn {missing}: no such KMS key" in execution["FailureMessage"]
     assert config().describe_configuration_recorders()["ConfigurationRecorders"] == []
     assert buckets() == {"team-bucket"}
+
+
+# --- global resource types in one Region; an existing recorder keeps its recording mode -------
+
+
+def test_new_recorder_outside_the_home_region_does_not_record_global_types(aws_only, monkeypatch):
+    # One configuration item per Region for each IAM change otherwise (the reference switched global
+    # types on in every Region it enabled Config in). The script's clients follow the execution Region.
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    out = script.set_recorder({"AWSServiceRoleForConfig": script.DEFAULT_ROLE}, None)
+    (found,) = boto3.client("config", region_name="eu-west-1").describe_configuration_recorders()[
+        "ConfigurationRecorders"
+    ]
+    assert found["recordingGroup"]["allSupported"] is True
+    assert found["recordingGroup"]["includeGlobalResourceTypes"] is False
+    assert out["Message"] == "Recorder default created (global resource types are recorded only in us-east-1)."
+
+
+@pytest.mark.parametrize(
+    ("partition", "region", "chosen", "expected"),
+    [
+        ("aws", "us-east-1", "", True),
+        ("aws", "eu-west-1", "", False),
+        ("aws", "eu-west-1", "eu-west-1", True),
+        ("aws", "us-east-1", "eu-west-1", False),
+        ("aws-us-gov", "us-gov-west-1", "", True),
+        ("aws-cn", "cn-northwest-1", "", False),
+    ],
+)
+def test_global_types_are_recorded_in_one_region(partition, region, chosen, expected):
+    assert script.records_global_types(partition, region, chosen) is expected
+
+
+def test_document_records_global_types_in_the_region_asked_for(run_runbook, account):
+    execution = run_runbook(DOC, GlobalResourceTypesRegion="eu-west-1")
+    assert execution["AutomationExecutionStatus"] == "Success", execution.get("FailureMessage")
+    assert recorder()["recordingGroup"]["includeGlobalResourceTypes"] is False
+
+
+def test_existing_recorder_keeps_its_recording_mode(aws_only, monkeypatch):
+    # moto drops recordingMode; AWS Config keeps it. The exact PutConfigurationRecorder call is proven with
+    # Stubber: the team's daily frequency and overrides stay, the role becomes the service-linked role.
+    from tests.remediations.helpers.stubs import stubbed_boto3_client
+
+    mode = {"recordingFrequency": "DAILY", "recordingModeOverrides": [
+        {"description": "hourly for security groups", "resourceTypes": ["AWS::EC2::SecurityGroup"],
+         "recordingFrequency": "CONTINUOUS"}]}
+    team = {"name": "team", "roleARN": f"arn:aws:iam::{ACCOUNT}:role/team-config-role",
+            "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": False}, "recordingMode": mode}
+    with stubbed_boto3_client(monkeypatch, "config") as stub:
+        stub.add_response("describe_configuration_recorders", {"ConfigurationRecorders": [team]}, {})
+        stub.add_response("put_configuration_recorder", {}, {"ConfigurationRecorder": {
+            "name": "team", "roleARN": SLR_ARN, "recordingMode": mode,
+            "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": False}}})
+        out = script.set_recorder({"AWSServiceRoleForConfig": script.DEFAULT_ROLE}, None)
+    assert out["Message"] == "Recorder team updated to record all resource types as the service-linked role."
+
+
+def _stub_recorder_reads(monkeypatch, reads: list[bool]):
+    from tests.remediations.helpers.stubs import stub_every_boto3_client
+
+    stub = stub_every_boto3_client(monkeypatch, "config")
+    team = {"name": "team", "roleARN": SLR_ARN, "recordingGroup": {"allSupported": True}}
+    names = {"ConfigurationRecorderNames": ["team"]}
+    stub.add_response("describe_configuration_recorders", {"ConfigurationRecorders": [team]}, {})
+    stub.add_response("describe_configuration_recorder_status",
+                      {"ConfigurationRecordersStatus": [{"name": "team", "recording": False}]}, names)
+    stub.add_response("start_configuration_recorder", {}, {"ConfigurationRecorderName": "team"})
+    for recording_now in reads:
+        stub.add_response("describe_configuration_recorder_status",
+                          {"ConfigurationRecordersStatus": [{"name": "team", "recording": recording_now}]}, names)
+    return stub
+
+
+def test_start_reads_the_status_back_until_it_shows_recording(monkeypatch):
+    stub = _stub_recorder_reads(monkeypatch, [False, True])
+    sleeps = []
+    out = script.start_recorder({}, None, sleep=sleeps.append)
+    assert sleeps == [10] and out["Message"] == "Recorder team started."
+    stub.assert_no_pending_responses()
+
+
+def test_start_gives_up_after_a_minute(monkeypatch):
+    stub = _stub_recorder_reads(monkeypatch, [False] * 6)
+    sleeps = []
+    with pytest.raises(script.RemediationError, match="recorder team is still not recording 6 reads after"):
+        script.start_recorder({}, None, sleep=sleeps.append)
+    assert sleeps == [10] * 5
+    stub.assert_no_pending_responses()

@@ -7,6 +7,7 @@ import json
 import boto3
 import pytest
 
+from asr import solution
 from asr.simulator.errors import ParameterValidationError
 from remediation_runbooks.scripts.enable_bucket_event_notifications import (
     CONFIG_ID,
@@ -36,6 +37,11 @@ DEFAULT_EVENTS = [
 
 @pytest.fixture
 def env(aws):
+    # The member stack's remediation key behind /Solutions/SO0111/CMK_REMEDIATION_ARN (the topic's key).
+    key = boto3.client("kms", region_name="us-east-1").create_key()["KeyMetadata"]["Arn"]
+    boto3.client("ssm", region_name="us-east-1").put_parameter(
+        Name=solution.SSM_CMK_REMEDIATION_ARN, Value=key, Type="String"
+    )
     s3 = boto3.client("s3", region_name="us-east-1")
     sqs = boto3.client("sqs", region_name="us-east-1")
     queue_url = sqs.create_queue(QueueName="their-queue")["QueueUrl"]
@@ -55,11 +61,18 @@ def _config(s3, bucket="target-bucket"):
     return config
 
 
+def _key():
+    return boto3.client("ssm", region_name="us-east-1").get_parameter(Name=solution.SSM_CMK_REMEDIATION_ARN)[
+        "Parameter"
+    ]["Value"]
+
+
 def _event(bucket="target-bucket", events=DEFAULT_EVENTS, region="us-east-1"):
     return {
         "BucketName": bucket,
         "AccountId": ACCOUNT,
         "TopicName": TOPIC,
+        "KmsKeyArn": _key(),
         "EventTypes": events,
         "Region": region,
         "Partition": "aws",
@@ -198,3 +211,69 @@ def test_document_missing_bucket_fails_naming_it(env, run_runbook):
     assert result["AutomationExecutionStatus"] == "Failed"
     assert "BucketName no-such-bucket: no such bucket" in result["FailureMessage"]
     assert sns.list_topics()["Topics"] == []
+
+
+# --- the topic is encrypted (SNS.1) ---------------------------------------------------------
+
+
+def _topic_key(sns):
+    return sns.get_topic_attributes(TopicArn=TOPIC_ARN)["Attributes"].get("KmsMasterKeyId")
+
+
+def test_document_creates_the_topic_encrypted_with_the_remediation_key(env, run_runbook):
+    _, sns, _ = env
+    result = run_runbook(NAME, BucketName="target-bucket", AccountId=ACCOUNT)
+    assert result["AutomationExecutionStatus"] == "Success", result.get("FailureMessage")
+    assert _topic_key(sns) == _key()
+    # as Security Hub judges the topic: SNS.1 (encrypted with KMS) passes
+    from asr.controls import Resource, Status, evaluate
+
+    assert evaluate("SNS.1", boto3.Session(), Resource.of_arn(TOPIC_ARN, "AwsSnsTopic")).status is Status.PASSED
+
+
+def test_script_encrypts_an_unencrypted_topic_of_the_solution(env):
+    _, sns, _ = env
+    sns.create_topic(Name=TOPIC)  # left by an earlier version, unencrypted
+    out = enable_bucket_event_notifications(_event(), None)
+    assert _topic_key(sns) == _key()
+    assert f"topic encrypted with {_key()}" in out["Changes"]
+
+
+def test_script_keeps_the_key_of_an_encrypted_topic(env):
+    _, sns, _ = env
+    sns.create_topic(Name=TOPIC, Attributes={"KmsMasterKeyId": "alias/team-key"})
+    enable_bucket_event_notifications(_event(), None)
+    assert _topic_key(sns) == "alias/team-key"
+
+
+def test_document_fails_on_a_missing_key_and_creates_no_topic(env, run_runbook):
+    s3, sns, theirs = env
+    missing = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555"
+    result = run_runbook(NAME, BucketName="target-bucket", AccountId=ACCOUNT, KmsKeyArn=missing)
+    assert result["AutomationExecutionStatus"] == "Failed"
+    assert f"KmsKeyArn {missing}: no such KMS key" in result["FailureMessage"]
+    assert sns.list_topics()["Topics"] == [] and _config(s3) == {"QueueConfigurations": [theirs]}
+
+
+def test_document_rejects_a_key_that_is_not_an_arn(env, run_runbook):
+    with pytest.raises(ParameterValidationError, match="parameter 'KmsKeyArn'"):
+        run_runbook(NAME, BucketName="target-bucket", AccountId=ACCOUNT, KmsKeyArn="alias/aws/sns")
+
+
+# --- read back: bucket notification settings are eventually consistent -----------------------
+
+
+def test_script_reads_back_until_s3_shows_the_notification(env, monkeypatch):
+    from tests.remediations.helpers.stubs import stubbed_boto3_client
+
+    bucket = {"Bucket": "target-bucket", "ExpectedBucketOwner": ACCOUNT}
+    mine = {"Id": CONFIG_ID, "TopicArn": TOPIC_ARN, "Events": ["s3:ObjectRemoved:*"]}
+    with stubbed_boto3_client(monkeypatch, "s3") as stub:
+        stub.add_response("get_bucket_location", {"LocationConstraint": ""}, bucket)
+        stub.add_response("get_bucket_notification_configuration", {}, bucket)
+        stub.add_response("put_bucket_notification_configuration", {}, None)
+        stub.add_response("get_bucket_notification_configuration", {}, bucket)
+        stub.add_response("get_bucket_notification_configuration", {"TopicConfigurations": [mine]}, bucket)
+        sleeps = []
+        out = enable_bucket_event_notifications(_event(events=["s3:ObjectRemoved:*"]), None, sleep=sleeps.append)
+    assert sleeps == [10] and out["EventTypes"] == ["s3:ObjectRemoved:*"]

@@ -97,3 +97,38 @@ def test_document_fails_on_a_missing_trail_and_changes_nothing(run_runbook):
     assert execution["AutomationExecutionStatus"] == "Failed"
     assert "TrailName absent: no such trail" in execution["FailureMessage"]
     assert trail("present")["LogFileValidationEnabled"] is False
+
+
+# --- read back after UpdateTrail -----------------------------------------------------------------
+
+_ARN = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/t"
+
+
+def _trail_response(validation: bool) -> dict:
+    return {"Trail": {"Name": "t", "TrailARN": _ARN, "HomeRegion": REGION, "LogFileValidationEnabled": validation}}
+
+
+def _stub_reads(monkeypatch, reads: list[bool]):
+    stub = stub_every_boto3_client(monkeypatch, "cloudtrail", REGION)
+    stub.add_response("get_trail", _trail_response(False), {"Name": "t"})
+    stub.add_response("update_trail", {}, {"Name": _ARN, "EnableLogFileValidation": True})
+    for validation in reads:
+        stub.add_response("get_trail", _trail_response(validation), {"Name": _ARN})
+    return stub
+
+
+def test_reads_the_trail_back_until_it_shows_validation(monkeypatch):
+    stub = _stub_reads(monkeypatch, [False, False, True])
+    sleeps = []
+    out = script.enable_cloudtrail_log_file_validation({"TrailName": "t"}, None, sleep=sleeps.append)
+    assert sleeps == [10, 10] and out["ValidationAfter"] == "true"
+    stub.assert_no_pending_responses()
+
+
+def test_gives_up_after_a_minute_naming_the_trail(monkeypatch):
+    stub = _stub_reads(monkeypatch, [False] * 6)
+    sleeps = []
+    with pytest.raises(script.RemediationError, match="TrailName t: log file validation is still off 6 reads"):
+        script.enable_cloudtrail_log_file_validation({"TrailName": "t"}, None, sleep=sleeps.append)
+    assert sleeps == [10] * 5
+    stub.assert_no_pending_responses()

@@ -150,3 +150,68 @@ def test_document_fails_on_a_missing_trail_or_role_and_changes_nothing(run_runbo
     assert execution["AutomationExecutionStatus"] == "Failed"
     assert f"CloudWatchLogsRole {missing_role}: no such IAM role" in execution["FailureMessage"]
     assert log_groups() == set() and not trail("target").get("CloudWatchLogsLogGroupArn")
+
+
+# --- a created log group has a retention (CloudWatch.16 / cost) -----------------------------
+
+
+def retention(name: str):
+    (group,) = [g for g in boto3.client("logs", region_name=REGION).describe_log_groups()["logGroups"]
+                if g["logGroupName"] == name]
+    return group.get("retentionInDays")
+
+
+def test_a_created_log_group_keeps_events_365_days_by_default(aws_only):
+    make_trail("target")
+    out = enable_cloudtrail_to_cloudwatch_logging(params("target"), None)
+    assert retention("CloudTrail/target") == 365
+    assert "retention 365 days" in out["Message"]
+
+
+def test_document_gives_the_created_log_group_the_retention_asked_for(run_runbook, account):
+    make_trail("target")
+    execution = run_runbook(DOC, **params("target"), RetentionDays=731)
+    assert execution["AutomationExecutionStatus"] == "Success", execution.get("FailureMessage")
+    assert retention("CloudTrail/target") == 731
+
+
+def test_document_keeps_the_retention_of_an_existing_log_group(run_runbook, account):
+    boto3.client("logs", region_name=REGION).create_log_group(logGroupName="CloudTrail/target")
+    make_trail("target")
+    execution = run_runbook(DOC, **params("target"))
+    assert execution["AutomationExecutionStatus"] == "Success", execution.get("FailureMessage")
+    assert retention("CloudTrail/target") is None
+
+
+@pytest.mark.parametrize("days", [0, 366, 4000])
+def test_document_rejects_a_retention_cloudwatch_logs_does_not_accept(run_runbook, account, days):
+    make_trail("target")
+    with pytest.raises(ParameterValidationError, match="RetentionDays"):
+        run_runbook(DOC, **params("target"), RetentionDays=days)
+    assert log_groups() == set()
+
+
+def test_script_rejects_a_bad_retention_naming_it(aws_only):
+    make_trail("target")
+    with pytest.raises(RemediationError, match="RetentionDays 366: must be one of 1, 3, 5"):
+        enable_cloudtrail_to_cloudwatch_logging({**params("target"), "RetentionDays": 366}, None)
+    assert log_groups() == set()
+
+
+def test_reads_the_trail_back_until_it_shows_the_log_group(aws_only, monkeypatch):
+    # IAM and CloudWatch Logs on moto; the trail's answers from Stubber: the first read after UpdateTrail
+    # does not show the log group yet.
+    from tests.remediations.helpers.stubs import stubbed_boto3_client
+
+    arn = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/target"
+    group = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:CloudTrail/target:*"
+    plain = {"Trail": {"Name": "target", "TrailARN": arn, "HomeRegion": REGION}}
+    with stubbed_boto3_client(monkeypatch, "cloudtrail") as stub:
+        stub.add_response("get_trail", plain, {"Name": "target"})
+        stub.add_response("update_trail", {}, {"Name": arn, "CloudWatchLogsLogGroupArn": group,
+                                               "CloudWatchLogsRoleArn": SERVICE_ROLE_ARN})
+        stub.add_response("get_trail", plain, {"Name": arn})
+        stub.add_response("get_trail", {"Trail": {**plain["Trail"], "CloudWatchLogsLogGroupArn": group}}, {"Name": arn})
+        sleeps = []
+        out = enable_cloudtrail_to_cloudwatch_logging(params("target"), None, sleep=sleeps.append)
+    assert sleeps == [10] and out["LogGroupArn"] == group

@@ -156,3 +156,41 @@ def test_document_missing_bucket_fails_naming_it(s3, run_runbook):
     result = run_runbook(NAME, BucketName="no-such-bucket", AccountId=ACCOUNT)
     assert result["AutomationExecutionStatus"] == "Failed"
     assert "BucketName no-such-bucket: no such bucket" in result["FailureMessage"]
+
+
+# --- read back: S3 bucket settings are eventually consistent ---------------------------------
+
+_BUCKET = {"Bucket": "target-bucket", "ExpectedBucketOwner": ACCOUNT}
+_AES = {
+    "ServerSideEncryptionConfiguration": {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}
+}
+
+
+def _stub_reads(monkeypatch, shown: int):
+    from tests.remediations.helpers.stubs import stub_every_boto3_client
+
+    stub = stub_every_boto3_client(monkeypatch, "s3")
+    absent = "ServerSideEncryptionConfigurationNotFoundError"
+    stub.add_client_error("get_bucket_encryption", absent, expected_params=_BUCKET)
+    stub.add_response("put_bucket_encryption", {}, None)
+    for _ in range(shown):
+        stub.add_client_error("get_bucket_encryption", absent, expected_params=_BUCKET)
+    return stub
+
+
+def test_script_reads_back_until_s3_shows_the_encryption(monkeypatch):
+    stub = _stub_reads(monkeypatch, 1)
+    stub.add_response("get_bucket_encryption", _AES, _BUCKET)
+    sleeps = []
+    out = enable_default_encryption(_event(), None, sleep=sleeps.append)
+    assert sleeps == [10] and out["After"] == {"SSEAlgorithm": "AES256"}
+    stub.assert_no_pending_responses()
+
+
+def test_script_gives_up_after_a_minute_naming_the_bucket(monkeypatch):
+    stub = _stub_reads(monkeypatch, 6)
+    sleeps = []
+    with pytest.raises(RemediationError, match="BucketName target-bucket: default encryption still reads .* after 6"):
+        enable_default_encryption(_event(), None, sleep=sleeps.append)
+    assert sleeps == [10] * 5
+    stub.assert_no_pending_responses()

@@ -8,8 +8,10 @@ session by ``stub_client``.
 
 from __future__ import annotations
 
+import boto3
 import pytest
 
+from asr.controls import Resource, Status, evaluate
 from asr.simulator.errors import ParameterValidationError
 from remediation_runbooks.scripts.enable_elasticache_backups import RemediationError, enable_backups
 from tests.conftest import ACCOUNT, OTHER_ACCOUNT, REGION
@@ -77,7 +79,6 @@ def test_cluster_path_modifies_only_that_cluster(stub_client):
 
 @pytest.mark.parametrize(("extra", "message"), [
     ({"Engine": "memcached"}, "a Memcached cluster has no backups"),
-    ({"ReplicationGroupId": "rg1"}, "cluster belongs to replication group rg1; remediate the replication group"),
     ({"CacheClusterStatus": "modifying"}, "cluster is modifying"),
 ])
 def test_cluster_refusals_change_nothing(stub_client, extra, message):
@@ -86,6 +87,61 @@ def test_cluster_refusals_change_nothing(stub_client, extra, message):
     with pytest.raises(RemediationError, match=f"ResourceARN .*cluster:c1: {message}"):
         enable_backups({"ResourceARN": arn("cluster", "c1"), "SnapshotRetentionPeriod": 5}, None)
     stubber.assert_no_pending_responses()  # no modify call was made
+
+
+def test_a_cluster_of_a_replication_group_gets_the_groups_backups(ec):
+    """Backups of a cluster inside a replication group are the group's (ElastiCache.1 judges the group's
+    SnapshotRetentionLimit): the group is modified, not refused."""
+    make_group(ec, "sessions")
+    make_group(ec, "sessions-bystander")
+    member = ec.create_cache_cluster(CacheClusterId="sessions-002", ReplicationGroupId="sessions", Engine="redis",
+                                     CacheNodeType="cache.t3.micro")["CacheCluster"]["ARN"]
+    out = enable_backups({"ResourceARN": member, "SnapshotRetentionPeriod": 3}, None)
+    assert group(ec, "sessions")["SnapshotRetentionLimit"] == 3
+    assert group(ec, "sessions-bystander")["SnapshotRetentionLimit"] == 0
+    assert out["ReplicationGroup"] == arn("replicationgroup", "sessions")
+    verdict = evaluate("ElastiCache.1", boto3.Session(), Resource.of_arn(member, "AwsElastiCacheCacheCluster"))
+    assert verdict.status is Status.PASSED, verdict.reason
+
+
+def replication_group(name: str, retention: int, **extra) -> dict:
+    return {"ReplicationGroups": [{"ReplicationGroupId": name, "ARN": arn("replicationgroup", name),
+                                   "Status": "available", "SnapshotRetentionLimit": retention,
+                                   "MemberClusters": [f"{name}-001"], "ClusterMode": "disabled",
+                                   "SnapshottingClusterId": f"{name}-001", **extra}]}
+
+
+def test_the_read_back_waits_for_the_change_to_show(stub_client):
+    """ElastiCache reports a modification after a while: the read-back retries, with a bounded wait."""
+    stubber = stub_client("elasticache")
+    stubber.add_response("describe_replication_groups", replication_group("rg1", 0), {"ReplicationGroupId": "rg1"})
+    stubber.add_response("modify_replication_group", {}, {
+        "ReplicationGroupId": "rg1", "SnapshotRetentionLimit": 5, "ApplyImmediately": True})
+    stubber.add_response("describe_replication_groups", replication_group("rg1", 0, Status="modifying"),
+                         {"ReplicationGroupId": "rg1"})
+    stubber.add_response("describe_replication_groups", replication_group("rg1", 5), {"ReplicationGroupId": "rg1"})
+    slept: list[float] = []
+    out = enable_backups({"ResourceARN": arn("replicationgroup", "rg1"), "SnapshotRetentionPeriod": 5}, None,
+                         sleep=slept.append)
+    stubber.assert_no_pending_responses()
+    assert out["RetentionAfter"] == "5" and len(slept) == 1
+
+
+def test_a_change_that_never_shows_fails_after_a_bounded_wait(stub_client):
+    from remediation_runbooks.scripts import enable_elasticache_backups as script
+
+    stubber = stub_client("elasticache")
+    stubber.add_response("describe_replication_groups", replication_group("rg1", 0), {"ReplicationGroupId": "rg1"})
+    stubber.add_response("modify_replication_group", {}, {
+        "ReplicationGroupId": "rg1", "SnapshotRetentionLimit": 5, "ApplyImmediately": True})
+    for _ in range(script.VERIFY_ATTEMPTS):
+        stubber.add_response("describe_replication_groups", replication_group("rg1", 0),
+                             {"ReplicationGroupId": "rg1"})
+    slept: list[float] = []
+    with pytest.raises(RemediationError, match="backup retention is 0 days after the change, not 5"):
+        enable_backups({"ResourceARN": arn("replicationgroup", "rg1"), "SnapshotRetentionPeriod": 5}, None,
+                       sleep=slept.append)
+    assert len(slept) == script.VERIFY_ATTEMPTS - 1
 
 
 # --- document ------------------------------------------------------------------

@@ -43,6 +43,33 @@ def test_turns_upgrades_on_with_exactly_one_change(stub_client):
     assert out["AutoMinorVersionUpgradeAfter"] == "true"
 
 
+def test_the_read_back_waits_for_the_change_to_show(stub_client):
+    """ElastiCache reports a modification after a while: the read-back retries, with a bounded wait."""
+    stubber = stub_client("elasticache")
+    stubber.add_response("describe_cache_clusters", cluster("cache-1", False), {"CacheClusterId": "cache-1"})
+    stubber.add_response("modify_cache_cluster", {}, {"CacheClusterId": "cache-1", "AutoMinorVersionUpgrade": True})
+    stubber.add_response("describe_cache_clusters", cluster("cache-1", False), {"CacheClusterId": "cache-1"})
+    stubber.add_response("describe_cache_clusters", cluster("cache-1", True), {"CacheClusterId": "cache-1"})
+    slept: list[float] = []
+    out = enable_version_upgrades({"ClusterId": "cache-1"}, None, sleep=slept.append)
+    stubber.assert_no_pending_responses()
+    assert out["AutoMinorVersionUpgradeAfter"] == "true" and len(slept) == 1
+
+
+def test_a_change_that_never_shows_fails_after_a_bounded_wait(stub_client):
+    from remediation_runbooks.scripts import enable_elasticache_version_upgrades as script
+
+    stubber = stub_client("elasticache")
+    stubber.add_response("describe_cache_clusters", cluster("cache-1", False), {"CacheClusterId": "cache-1"})
+    stubber.add_response("modify_cache_cluster", {}, {"CacheClusterId": "cache-1", "AutoMinorVersionUpgrade": True})
+    for _ in range(script.VERIFY_ATTEMPTS):
+        stubber.add_response("describe_cache_clusters", cluster("cache-1", False), {"CacheClusterId": "cache-1"})
+    slept: list[float] = []
+    with pytest.raises(RemediationError, match="still off after the change"):
+        enable_version_upgrades({"ClusterId": "cache-1"}, None, sleep=slept.append)
+    assert len(slept) == script.VERIFY_ATTEMPTS - 1
+
+
 def test_missing_cluster_names_the_input(stub_client):
     stubber = stub_client("elasticache")
     stubber.add_client_error("describe_cache_clusters", "CacheClusterNotFound", "CacheCluster not found: ghost",

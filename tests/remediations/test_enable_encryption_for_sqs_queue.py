@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import boto3
 import pytest
 
@@ -23,6 +25,16 @@ PLAIN = {"SqsManagedSseEnabled": "false"}  # new queues default to SSE-SQS; thes
 
 
 # --- script --------------------------------------------------------------------
+
+
+def test_without_a_key_turns_on_sse_sqs(sqs):
+    sqs.create_queue(QueueName="jobs", Attributes=PLAIN)
+    sqs.create_queue(QueueName="jobs-bystander", Attributes=PLAIN)
+    out = encrypt_sqs_queue({"SQSQueueName": "jobs", "KmsKeyArn": ""}, None)
+    assert attributes(sqs, "jobs")["SqsManagedSseEnabled"] == "true"
+    assert "KmsMasterKeyId" not in attributes(sqs, "jobs")
+    assert attributes(sqs, "jobs-bystander")["SqsManagedSseEnabled"] == "false"
+    assert out["EncryptionBefore"] == "none" and out["EncryptionAfter"] == "SSE-SQS"
 
 
 def test_encrypts_the_named_queue_only(sqs):
@@ -59,9 +71,10 @@ def test_missing_queue_names_the_input(sqs):
 # --- document ------------------------------------------------------------------
 
 
-def test_document_encrypts_with_the_asr_key_by_default(run_runbook, sqs_doc):
-    key = new_kms_key()
-    boto3.client("ssm", region_name=REGION).put_parameter(Name=solution.SSM_CMK_REMEDIATION_ARN, Value=key,
+def test_document_encrypts_with_sse_sqs_by_default(run_runbook, sqs_doc):
+    """SQS.1 passes with SQS managed keys (SSE-SQS), which need no key permission of any producer or
+    consumer; the ASR remediation key, whose policy admits none of them, is not used unless asked."""
+    boto3.client("ssm", region_name=REGION).put_parameter(Name=solution.SSM_CMK_REMEDIATION_ARN, Value=new_kms_key(),
                                                           Type="String")
     sqs_doc.create_queue(QueueName="orders.fifo", Attributes={"FifoQueue": "true", "VisibilityTimeout": "45", **PLAIN},
                          tags={"team": "sec"})
@@ -69,6 +82,28 @@ def test_document_encrypts_with_the_asr_key_by_default(run_runbook, sqs_doc):
     before = attributes(sqs_doc, "orders.fifo")
 
     execution = run_runbook(DOC, SQSQueueName="orders.fifo")
+
+    assert execution["AutomationExecutionStatus"] == "Success", execution.get("FailureMessage")
+    after = attributes(sqs_doc, "orders.fifo")
+    assert after.pop("SqsManagedSseEnabled") == "true"
+    assert "KmsMasterKeyId" not in after
+    changing = {"LastModifiedTimestamp", "KmsDataKeyReusePeriodSeconds"}
+    assert {k: v for k, v in after.items() if k not in changing} == {
+        k: v for k, v in before.items() if k not in changing | {"SqsManagedSseEnabled"}}
+    assert attributes(sqs_doc, "orders-bystander")["SqsManagedSseEnabled"] == "false"
+    url = sqs_doc.get_queue_url(QueueName="orders.fifo")["QueueUrl"]
+    assert sqs_doc.list_queue_tags(QueueUrl=url)["Tags"] == {"team": "sec"}
+    assert json.loads(execution["Outputs"]["EncryptSQSQueue.Output"][0])["EncryptionAfter"] == "SSE-SQS"
+
+
+def test_document_encrypts_with_a_given_kms_key(run_runbook, sqs_doc):
+    key = new_kms_key()
+    sqs_doc.create_queue(QueueName="orders.fifo", Attributes={"FifoQueue": "true", "VisibilityTimeout": "45", **PLAIN},
+                         tags={"team": "sec"})
+    sqs_doc.create_queue(QueueName="orders-bystander", Attributes=PLAIN)
+    before = attributes(sqs_doc, "orders.fifo")
+
+    execution = run_runbook(DOC, SQSQueueName="orders.fifo", KmsKeyArn=key)
 
     assert execution["AutomationExecutionStatus"] == "Success", execution.get("FailureMessage")
     after = attributes(sqs_doc, "orders.fifo")
@@ -80,6 +115,17 @@ def test_document_encrypts_with_the_asr_key_by_default(run_runbook, sqs_doc):
     url = sqs_doc.get_queue_url(QueueName="orders.fifo")["QueueUrl"]
     assert sqs_doc.list_queue_tags(QueueUrl=url)["Tags"] == {"team": "sec"}
     assert "EncryptSQSQueue.Output" in execution["Outputs"]
+
+
+def test_the_control_runbooks_pass_no_key(sqs_doc):
+    """Every standard's SQS.1 entry leaves KmsKeyArn to the document's default, SSE-SQS."""
+    from asr.playbooks import data
+
+    assert "KmsKeyArn" not in data.remediations()["EnableEncryptionForSQSQueue"].params
+    for std in data.standards():
+        for control in std.own():
+            if control.remediation == "EnableEncryptionForSQSQueue":
+                assert "KmsKeyArn" not in control.params, (std.key, control.control_id)
 
 
 def test_document_second_run_changes_nothing(run_runbook, sqs_doc):

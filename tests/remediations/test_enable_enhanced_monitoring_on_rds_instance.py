@@ -117,3 +117,50 @@ def test_document_malformed_input_is_rejected_naming_the_parameter(run_runbook, 
     params = {"RDSInstanceARN": instance_arn("billing"), "MonitoringRoleArn": ROLE, param: bad}
     with pytest.raises(ParameterValidationError, match=f"parameter '{param}'"):
         run_runbook(DOC, **params)
+
+
+# --- the control runbook: the monitoringInterval control parameter reaches the remediation ---------
+
+
+@pytest.fixture
+def control_world(monkeypatch):
+    """moto as the playbook tests run it (Security Hub BatchUpdateFindings, the solution's parameters)."""
+    from tests.conftest import REGION, multi_account_moto
+    from tests.playbooks import securityhub
+    from tests.playbooks.harness import CLIENTS, solution_parameters
+
+    CLIENTS.clear()
+    securityhub.install(monkeypatch)
+    with multi_account_moto(monkeypatch):
+        solution_parameters(ACCOUNT, REGION)
+        yield
+    CLIENTS.clear()
+
+
+@pytest.mark.parametrize("interval", [30, 5])
+def test_control_runbook_sets_the_interval_the_control_asks(control_world, interval):
+    """RDS.6 with monitoringInterval set fails unless MonitoringInterval equals it."""
+    import json
+
+    import boto3
+
+    from asr.controls import Resource, Status, evaluate
+    from asr.playbooks import data
+    from asr.simulator.execution import Status as Run
+    from tests.playbooks.harness import client, finding_for, import_finding, real_registry, run_control
+
+    arn = make_instance(client("rds"), "orders")
+    client("config").put_config_rule(ConfigRule={
+        "ConfigRuleName": "securityhub-rds-enhanced-monitoring-enabled-abc123",
+        "Source": {"Owner": "AWS", "SourceIdentifier": "RDS_ENHANCED_MONITORING_ENABLED"},
+        "InputParameters": json.dumps({"monitoringInterval": str(interval)}),
+    })
+    std = data.load_standard("SC")
+    finding = finding_for(std, "RDS.6", arn, resource_type="AwsRdsDbInstance",
+                          config_rule_name="securityhub-rds-enhanced-monitoring-enabled-abc123")
+    import_finding(finding)
+    _, execution = run_control(real_registry(), std, "RDS.6", finding)
+    assert execution.status is Run.SUCCESS, execution.failure_message
+    verdict = evaluate("RDS.6", boto3.Session(), Resource.of_arn(arn, "AwsRdsDbInstance"),
+                       {"monitoringInterval": interval})
+    assert verdict.status is Status.PASSED, verdict.reason

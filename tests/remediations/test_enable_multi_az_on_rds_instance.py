@@ -52,14 +52,30 @@ def _db(multi_az: bool, pending: dict | None = None) -> dict:
     return {"DBInstances": [db]}
 
 
-def test_script_pending_multi_az_counts_as_done_and_is_not_requested_again(monkeypatch):
+def test_script_pending_multi_az_is_not_requested_again_but_is_not_success(monkeypatch):
+    """RDS.5 judges the current MultiAZ: a change pending for the maintenance window leaves the control
+    FAILED, so the document must not report success (and so resolve the finding) while it is pending."""
     stub = _stubbed(monkeypatch, [
         ("describe_db_instances", _db(False, {"MultiAZ": True}), {"DBInstanceIdentifier": "pend"}),
         ("describe_db_instances", _db(False, {"MultiAZ": True}), {"DBInstanceIdentifier": "pend"}),
     ])
     out = enable_multi_az({"DBInstanceIdentifier": "pend", "ApplyImmediately": "false"}, None)
     assert out["MultiAZBefore"] == "pending" and "nothing changed" in out["Message"]
-    assert verify_multi_az({"DBInstanceIdentifier": "pend"}, None)["MultiAZ"] == "pending"
+    with pytest.raises(RemediationError, match="pend: MultiAZ is pending .*maintenance window.*ApplyImmediately"):
+        verify_multi_az({"DBInstanceIdentifier": "pend"}, None)
+    stub.assert_no_pending_responses()
+
+
+def test_script_a_change_requested_for_the_maintenance_window_fails_verification(monkeypatch):
+    stub = _stubbed(monkeypatch, [
+        ("describe_db_instances", _db(False, {}), {"DBInstanceIdentifier": "pend"}),
+        ("modify_db_instance", {"DBInstance": {"DBInstanceIdentifier": "pend"}},
+         {"DBInstanceIdentifier": "pend", "MultiAZ": True, "ApplyImmediately": False}),
+        ("describe_db_instances", _db(False, {"MultiAZ": True}), {"DBInstanceIdentifier": "pend"}),
+    ])
+    enable_multi_az({"DBInstanceIdentifier": "pend", "ApplyImmediately": False}, None)
+    with pytest.raises(RemediationError, match="MultiAZ is pending"):
+        verify_multi_az({"DBInstanceIdentifier": "pend"}, None)
     stub.assert_no_pending_responses()
 
 

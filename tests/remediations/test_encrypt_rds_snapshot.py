@@ -8,6 +8,7 @@ botocore's Stubber against the real RDS API shapes.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -105,6 +106,92 @@ def test_script_same_source_and_target_is_refused(rds):
         start_encrypted_copy(event("snap", "snap"), None)
 
 
+# --- shared sources: deleting one would cut off the accounts it is shared with ----------------------
+#
+# https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/share-encrypted-snapshot.html: a snapshot encrypted
+# with the AWS managed key cannot be shared, an encrypted snapshot cannot be public, and the accounts it is
+# shared with need the key policy's permission to use the key.
+
+PARTNER = "444455556666"
+
+
+def share(rds, name: str, *accounts: str, kind: str = "snapshot") -> None:
+    if kind == "snapshot":
+        rds.modify_db_snapshot_attribute(DBSnapshotIdentifier=name, AttributeName="restore",
+                                         ValuesToAdd=list(accounts))
+    else:
+        rds.modify_db_cluster_snapshot_attribute(DBClusterSnapshotIdentifier=name, AttributeName="restore",
+                                                 ValuesToAdd=list(accounts))
+
+
+def shared_with(rds, name: str) -> list[str]:
+    attrs = rds.describe_db_snapshot_attributes(DBSnapshotIdentifier=name)["DBSnapshotAttributesResult"]
+    return sorted(v for a in attrs["DBSnapshotAttributes"] if a["AttributeName"] == "restore"
+                  for v in a.get("AttributeValues", []))
+
+
+def key_for(*accounts: str) -> str:
+    """A customer managed key whose policy lets ``accounts`` use it for snapshots shared with them."""
+    statements = [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*",
+                   "Resource": "*"}]
+    if accounts:
+        statements.append({"Effect": "Allow", "Principal": {"AWS": [f"arn:aws:iam::{a}:root" for a in accounts]},
+                           "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+                                      "kms:DescribeKey", "kms:CreateGrant"], "Resource": "*"})
+    return new_kms_key(Policy=json.dumps({"Version": "2012-10-17", "Statement": statements}))
+
+
+def test_script_a_shared_source_with_the_aws_managed_key_is_refused_before_copying(rds):
+    share(rds, "snap", PARTNER)
+    with pytest.raises(RemediationError) as refused:
+        start_encrypted_copy(event("snap", "snap-encrypted"), None)
+    message = str(refused.value)
+    assert f"shared with {PARTNER}" in message and "AWS managed key" in message and "Nothing changed" in message
+    assert snapshot(rds, "snapshot", "snap-encrypted") is None and snapshot(rds, "snapshot", "snap") is not None
+
+
+def test_script_a_public_source_is_refused_before_copying(rds):
+    share(rds, "snap", "all")
+    with pytest.raises(RemediationError, match="public .*RDS.1"):
+        start_encrypted_copy(event("snap", "snap-encrypted", key=key_for(PARTNER)), None)
+    assert snapshot(rds, "snapshot", "snap-encrypted") is None
+
+
+def test_script_a_key_that_the_accounts_cannot_use_is_refused_before_copying(rds):
+    share(rds, "snap", PARTNER)
+    with pytest.raises(RemediationError, match=f"key policy .* does not let account {PARTNER} use it"):
+        start_encrypted_copy(event("snap", "snap-encrypted", key=key_for()), None)
+    assert snapshot(rds, "snapshot", "snap-encrypted") is None
+
+
+def test_script_a_shared_source_is_replaced_by_a_copy_shared_with_the_same_accounts(rds):
+    share(rds, "snap", PARTNER)
+    key = key_for(PARTNER)
+    start_encrypted_copy(event("snap", "snap-encrypted", key=key), None)
+    done = delete_unencrypted_source(event("snap", "snap-encrypted", key=key), None)
+    assert shared_with(rds, "snap-encrypted") == [PARTNER]
+    assert snapshot(rds, "snapshot", "snap") is None
+    assert done["SharedWith"] == PARTNER
+
+
+# --- identifiers RDS would refuse --------------------------------------------------------------------
+
+
+def test_script_a_cluster_snapshot_copy_name_is_kept_within_63_characters(rds):
+    """DB cluster snapshot identifiers have at most 63 characters (CopyDBClusterSnapshot,
+    https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CopyDBClusterSnapshot.html):
+    '<source>-encrypted' of a long source is shortened, the same way on every run."""
+    source = "c" + "x" * 59
+    rds.create_db_cluster_snapshot(DBClusterIdentifier="cl1", DBClusterSnapshotIdentifier=source)
+    asked = f"{source}-encrypted"
+    started = start_encrypted_copy(event(source, asked, kind="cluster-snapshot"), None)
+    target = started["TargetDBSnapshotIdentifier"]
+    assert len(target) <= 63 and target.endswith("-encrypted") and "--" not in target
+    assert encrypted(snapshot(rds, "cluster-snapshot", target))
+    done = delete_unencrypted_source(event(source, asked, kind="cluster-snapshot"), None)
+    assert done["EncryptedSnapshot"] == target and snapshot(rds, "cluster-snapshot", source) is None
+
+
 # --- script on Stubber (states moto does not produce) ---------------------------------
 
 
@@ -182,6 +269,44 @@ def test_document_replaces_the_source_with_an_encrypted_copy(run_runbook, rds_do
     assert encrypted(snapshot(rds_doc, api_kind, f"{source}-encrypted"))
     assert snapshot(rds_doc, api_kind, f"{source}-bystander") == bystander_before
     assert output(execution, "VerifyCopyAndDeleteSource.Output")["Deleted"] == source
+
+
+def test_document_a_long_cluster_snapshot_name_is_copied_and_waited_for_under_its_short_name(run_runbook, rds_doc):
+    source = "c" + "y" * 59
+    rds_doc.create_db_cluster_snapshot(DBClusterIdentifier="cl1", DBClusterSnapshotIdentifier=source)
+    execution = run_runbook(DOC, SourceDBSnapshotIdentifier=source, TargetDBSnapshotIdentifier=f"{source}-encrypted",
+                            DBSnapshotType="cluster-snapshot")
+    assert execution["AutomationExecutionStatus"] == "Success", execution.get("FailureMessage")
+    target = output(execution, "VerifyCopyAndDeleteSource.Output")["EncryptedSnapshot"]
+    assert len(target) <= 63 and encrypted(snapshot(rds_doc, "cluster-snapshot", target))
+    assert snapshot(rds_doc, "cluster-snapshot", source) is None
+
+
+@pytest.mark.parametrize(("kind", "source"), [("snapshot", "snap"), ("cluster-snapshot", "csnap")])
+def test_document_shared_source_keeps_its_accounts_on_the_copy(run_runbook, rds_doc, kind, source):
+    share(rds_doc, source, PARTNER, kind=kind)
+    key = key_for(PARTNER)
+    execution = run_runbook(DOC, SourceDBSnapshotIdentifier=source, TargetDBSnapshotIdentifier=f"{source}-encrypted",
+                            DBSnapshotType=kind, KmsKeyId=key)
+    assert execution["AutomationExecutionStatus"] == "Success", execution.get("FailureMessage")
+    if kind == "snapshot":
+        assert shared_with(rds_doc, f"{source}-encrypted") == [PARTNER]
+    else:
+        attrs = rds_doc.describe_db_cluster_snapshot_attributes(DBClusterSnapshotIdentifier=f"{source}-encrypted")
+        restore = [a for a in attrs["DBClusterSnapshotAttributesResult"]["DBClusterSnapshotAttributes"]
+                   if a["AttributeName"] == "restore"]
+        assert restore[0]["AttributeValues"] == [PARTNER]
+    assert snapshot(rds_doc, kind, source) is None
+    assert output(execution, "VerifyCopyAndDeleteSource.Output")["SharedWith"] == PARTNER
+
+
+def test_document_shared_source_with_the_default_key_fails_and_changes_nothing(run_runbook, rds_doc):
+    share(rds_doc, "snap", PARTNER)
+    execution = run_runbook(DOC, SourceDBSnapshotIdentifier="snap", TargetDBSnapshotIdentifier="snap-encrypted",
+                            DBSnapshotType="snapshot")
+    assert execution["AutomationExecutionStatus"] == "Failed"
+    assert f"shared with {PARTNER}" in execution["FailureMessage"]
+    assert snapshot(rds_doc, "snapshot", "snap") is not None and snapshot(rds_doc, "snapshot", "snap-encrypted") is None
 
 
 def test_document_second_run_changes_nothing(run_runbook, rds_doc):

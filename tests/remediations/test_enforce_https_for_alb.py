@@ -65,6 +65,14 @@ def _redirect(action_list: list) -> bool:
     return action_list[0]["Type"] == "redirect" and action_list[0]["RedirectConfig"]["Protocol"] == "HTTPS"
 
 
+def _rules_now_redirect(before: list, after: list) -> None:
+    """ELB.1 judges every rule of an HTTP listener: each kept its priority and conditions, and redirects to HTTPS."""
+    assert [(r["RuleArn"], r["Priority"], r["Conditions"]) for r in after] == [
+        (r["RuleArn"], r["Priority"], r["Conditions"]) for r in before
+    ]
+    assert all(_redirect(r["Actions"]) for r in after)
+
+
 def test_script_redirects_http_listeners_and_keeps_rules_and_https():
     with mock_aws():
         lb = _alb("web")
@@ -73,7 +81,8 @@ def test_script_redirects_http_listeners_and_keeps_rules_and_https():
         after = _state(lb)
     assert len(out["ChangedListeners"]) == 2 and out["RedirectPort"] == "443"
     assert _redirect(after[("HTTP", 80)]["default"]) and _redirect(after[("HTTP", 8080)]["default"])
-    assert after[("HTTP", 80)]["rules"] == before[("HTTP", 80)]["rules"]
+    _rules_now_redirect(before[("HTTP", 80)]["rules"], after[("HTTP", 80)]["rules"])
+    assert out["ChangedRules"] == [r["RuleArn"] for r in before[("HTTP", 80)]["rules"]]
     assert after[("HTTPS", 443)] == before[("HTTPS", 443)]
 
 
@@ -97,7 +106,7 @@ def test_document_remediates_then_changes_nothing(run_runbook):
     assert first["AutomationExecutionStatus"] == "Success", first.get("FailureMessage")
     after = _state(lb)
     assert _redirect(after[("HTTP", 80)]["default"]) and _redirect(after[("HTTP", 8080)]["default"])
-    assert after[("HTTP", 80)]["rules"] == before[("HTTP", 80)]["rules"]
+    _rules_now_redirect(before[("HTTP", 80)]["rules"], after[("HTTP", 80)]["rules"])
     assert after[("HTTPS", 443)] == before[("HTTPS", 443)]
     assert _state(bystander) == other
     assert len(step_output(first, "EnforceHTTPS.Output")["ChangedListeners"]) == 2
@@ -105,6 +114,7 @@ def test_document_remediates_then_changes_nothing(run_runbook):
     second = run_runbook(DOC, ResourceARN=lb)
     assert second["AutomationExecutionStatus"] == "Success"
     assert step_output(second, "EnforceHTTPS.Output")["ChangedListeners"] == []
+    assert step_output(second, "EnforceHTTPS.Output")["ChangedRules"] == []
     assert _state(lb) == after
 
 
@@ -131,3 +141,43 @@ def test_document_fails_on_missing_or_unsafe_load_balancers(run_runbook):
     out = run_runbook(DOC, ResourceARN=plain)
     assert out["AutomationExecutionStatus"] == "Failed" and "has no HTTPS listener" in out["FailureMessage"]
     assert _state(plain) == before
+
+
+# --- listener rules (ELB.1 defect: only the default action was rewritten) ------------------
+
+
+def test_document_rewrites_http_rules_even_when_the_default_already_redirects(run_runbook):
+    """alb-http-to-https-redirection-check judges every rule of an HTTP listener: a path rule that forwards
+    over HTTP, or a host rule that redirects to HTTP, keeps the load balancer noncompliant."""
+    elbv2 = boto3.client("elbv2")
+    lb = _alb("web")
+    http = next(x for x in elbv2.describe_listeners(LoadBalancerArn=lb)["Listeners"] if x["Port"] == 80)
+    https_redirect = [
+        {"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}}
+    ]
+    for listener in elbv2.describe_listeners(LoadBalancerArn=lb)["Listeners"]:
+        if listener["Protocol"] == "HTTP":
+            elbv2.modify_listener(ListenerArn=listener["ListenerArn"], DefaultActions=https_redirect)
+    elbv2.create_rule(
+        ListenerArn=http["ListenerArn"],
+        Priority=20,
+        Conditions=[{"Field": "host-header", "HostHeaderConfig": {"Values": ["old.example.com"]}}],
+        Actions=[{"Type": "redirect", "RedirectConfig": {"Host": "new.example.com", "Protocol": "HTTP",
+                                                         "Port": "#{port}", "StatusCode": "HTTP_302"}}],
+    )  # fmt: skip
+    before = _state(lb)
+
+    out = run_runbook(DOC, ResourceARN=lb)
+
+    assert out["AutomationExecutionStatus"] == "Success", out.get("FailureMessage")
+    after = _state(lb)
+    _rules_now_redirect(before[("HTTP", 80)]["rules"], after[("HTTP", 80)]["rules"])
+    host_rule = next(r for r in after[("HTTP", 80)]["rules"] if r["Priority"] == "20")
+    config = host_rule["Actions"][0]["RedirectConfig"]
+    assert (config["Host"], config["Protocol"], config["Port"], config["StatusCode"]) == (
+        "new.example.com", "HTTPS", "443", "HTTP_302"
+    )  # fmt: skip
+    assert after[("HTTP", 80)]["default"] == before[("HTTP", 80)]["default"]
+    assert after[("HTTPS", 443)] == before[("HTTPS", 443)]
+    result = step_output(out, "EnforceHTTPS.Output")
+    assert result["ChangedListeners"] == [] and len(result["ChangedRules"]) == 2

@@ -14,6 +14,7 @@ from asr.simulator.errors import ParameterValidationError
 from remediation_runbooks.scripts.remove_lambda_public_access import (
     RemediationError,
     is_public,
+    lets_s3_invoke_without_source_account,
     remove_public_access,
 )
 from tests.remediations.helpers import step_output
@@ -49,6 +50,29 @@ def _allow(principal, condition=None) -> dict:
 )
 def test_what_public_means(statement, public):
     assert is_public(statement) is public
+
+
+S3_BUCKET = {"ArnLike": {"AWS:SourceArn": "arn:aws:s3:::my-bucket"}}
+
+
+@pytest.mark.parametrize(
+    "statement, offending",
+    [
+        # Lambda.1 (Config rule lambda-function-public-access-prohibited): "NON_COMPLIANT if a Lambda
+        # function is invoked from Amazon S3, and the policy doesn't include a condition to limit public
+        # access, such as AWS:SourceAccount" -- a bucket ARN names no account.
+        (_allow({"Service": "s3.amazonaws.com"}), True),
+        (_allow({"Service": "s3.amazonaws.com"}, S3_BUCKET), True),
+        (_allow("*", S3_BUCKET), True),
+        (_allow({"Service": "s3.amazonaws.com"}, {**S3_BUCKET, "StringEquals": {"AWS:SourceAccount": ACCOUNT}}), False),
+        (_allow("*", {**S3_BUCKET, "StringEquals": {"AWS:SourceAccount": ACCOUNT}}), False),
+        (_allow({"Service": "s3.amazonaws.com"}, {"StringLike": {"AWS:SourceAccount": "*"}}), True),
+        (_allow({"Service": "sns.amazonaws.com"}, {"ArnLike": {"AWS:SourceArn": "arn:aws:sns:us-east-1:1:t"}}), False),
+        ({**_allow({"Service": "s3.amazonaws.com"}), "Effect": "Deny"}, False),
+    ],
+)
+def test_what_an_s3_statement_without_source_account_means(statement, offending):
+    assert lets_s3_invoke_without_source_account(statement) is offending
 
 
 def _zip() -> bytes:
@@ -135,6 +159,25 @@ def test_script_missing_function_names_the_input():
 # --- the document, through the runner ------------------------------------------------
 
 
+def _s3_triggers(name: str) -> None:
+    """S3 may invoke the function with only a bucket ARN (no account), as the S3 console used to grant."""
+    lam = boto3.client("lambda")
+    lam.add_permission(
+        FunctionName=name,
+        StatementId="s3-bucket",
+        Action="lambda:InvokeFunction",
+        Principal="s3.amazonaws.com",
+        SourceArn="arn:aws:s3:::uploads",
+    )
+    lam.add_permission(
+        FunctionName=name,
+        StatementId="any-caller-from-bucket",
+        Action="lambda:InvokeFunction",
+        Principal="*",
+        SourceArn="arn:aws:s3:::reports",
+    )
+
+
 def test_document_remediates_then_changes_nothing(run_runbook):
     _function("fn")
     _function("bystander")
@@ -178,3 +221,52 @@ def test_document_fails_on_a_missing_function_and_changes_nothing(run_runbook):
     assert out["AutomationExecutionStatus"] == "Failed"
     assert "FunctionName missing: no such Lambda function" in out["FailureMessage"]
     assert _policy("bystander") == bystander
+
+
+def test_document_restates_s3_triggers_with_the_functions_account(run_runbook):
+    """Kept before (the defect): S3 statements without aws:SourceAccount. Each is replaced by the same
+    permission restricted to the function's own account, so the trigger keeps working."""
+    _function("fn")
+    _s3_triggers("fn")
+    _function("bystander")
+    _s3_triggers("bystander")
+    before, bystander = _policy("fn"), _policy("bystander")
+
+    first = run_runbook(DOC, FunctionName="fn")
+    assert first["AutomationExecutionStatus"] == "Success", first.get("FailureMessage")
+    after = _policy("fn")
+    assert set(after) == {"s3-trigger", "sns-trigger", "partner", "s3-bucket-SourceAccount",
+                          "any-caller-from-bucket-SourceAccount"}  # fmt: skip
+    for old in ("s3-bucket", "any-caller-from-bucket"):
+        new = after[f"{old}-SourceAccount"]
+        assert new["Principal"] == before[old]["Principal"]
+        assert new["Action"] == before[old]["Action"]
+        assert new["Condition"]["ArnLike"] == before[old]["Condition"]["ArnLike"]
+        assert new["Condition"]["StringEquals"] == {"AWS:SourceAccount": ACCOUNT}
+        assert not lets_s3_invoke_without_source_account(new) and not is_public(new)
+    assert {k: after[k] for k in ("s3-trigger", "sns-trigger", "partner")} == {
+        k: before[k] for k in ("s3-trigger", "sns-trigger", "partner")
+    }
+    assert _policy("bystander") == bystander
+    out = step_output(first, "RemovePublicStatements.Output")
+    assert sorted(out["RestatedStatements"]) == ["any-caller-from-bucket", "s3-bucket"]
+
+    second = run_runbook(DOC, FunctionName="fn")
+    assert second["AutomationExecutionStatus"] == "Success"
+    assert _policy("fn") == after
+
+
+def test_script_refuses_an_s3_statement_it_cannot_restate():
+    """A condition AddPermission cannot express is never dropped silently: the run fails, naming it."""
+    from remediation_runbooks.scripts import remove_lambda_public_access as script
+
+    statement = {
+        "Sid": "odd",
+        "Effect": "Allow",
+        "Principal": {"Service": "s3.amazonaws.com"},
+        "Action": "lambda:InvokeFunction",
+        "Resource": f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:fn",
+        "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}},
+    }
+    with pytest.raises(RemediationError, match="statement 'odd'.*IpAddress aws:SourceIp"):
+        script.restated_permission(statement, ACCOUNT)

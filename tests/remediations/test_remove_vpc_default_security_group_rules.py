@@ -124,3 +124,31 @@ def test_document_fails_on_a_missing_group_naming_it(ec2, vpc, run_runbook):
     execution = run_runbook(NAME, GroupId=MISSING_GROUP)
     assert execution["AutomationExecutionStatus"] == "Failed"
     assert f"GroupId {MISSING_GROUP}: no such security group" in execution["FailureMessage"]
+
+
+# --- read-back on an eventually consistent API --------------------------------------
+
+
+def test_script_reads_back_again_while_the_revoked_rules_still_show(ec2, vpc, monkeypatch):
+    """DescribeSecurityGroupRules is eventually consistent: a stale read-back is retried (bounded), no real sleep."""
+    from remediation_runbooks.scripts import remove_vpc_default_security_group_rules as script
+
+    real = script._rule_ids
+    stale = real(script.boto3.client("ec2"), vpc["default"])
+    reads = iter([stale, stale])  # the listing, then one stale read-back
+    monkeypatch.setattr(script, "_rule_ids", lambda ec2_, gid: next(reads, None) or real(ec2_, gid))
+    slept: list[float] = []
+    out = remove_vpc_default_security_group_rules({"GroupId": vpc["default"]}, None, sleep=slept.append)
+    assert "closed" in out["Message"]
+    assert slept == [script.VERIFY_INTERVAL_SECONDS]
+
+
+def test_script_fails_when_the_rules_never_go(ec2, vpc, monkeypatch):
+    from remediation_runbooks.scripts import remove_vpc_default_security_group_rules as script
+
+    stale = script._rule_ids(script.boto3.client("ec2"), vpc["default"])
+    monkeypatch.setattr(script, "_rule_ids", lambda *_: stale)
+    slept: list[float] = []
+    with pytest.raises(RemediationError, match=f"GroupId {vpc['default']}: rules .* are still present"):
+        remove_vpc_default_security_group_rules({"GroupId": vpc["default"]}, None, sleep=slept.append)
+    assert len(slept) == script.VERIFY_ATTEMPTS - 1

@@ -31,6 +31,36 @@ def statuses(user: str) -> dict[str, str]:
     return {k["AccessKeyId"]: k["Status"] for k in keys}
 
 
+class Lagging:
+    """An IAM client whose ``method`` answers, for ``lag`` calls after the first, what it answered first:
+    IAM is eventually consistent, a change may not show at once."""
+
+    def __init__(self, client, method: str, lag: int) -> None:
+        self.client, self.method, self.lag, self.calls, self.first = client, method, lag, 0, None
+
+    def __getattr__(self, name):
+        real = getattr(self.client, name)
+        if name != self.method:
+            return real
+
+        def call(**kwargs):
+            self.calls += 1
+            if 1 < self.calls <= 1 + self.lag:
+                return self.first
+            answer = real(**kwargs)
+            if self.calls == 1:
+                self.first = answer
+            return answer
+
+        return call
+
+
+def lag(monkeypatch, method: str, calls: int) -> None:
+    real = boto3.client
+    monkeypatch.setattr(boto3, "client", lambda name, *a, **kw: (
+        Lagging(real(name, *a, **kw), method, calls) if name == "iam" else real(name, *a, **kw)))
+
+
 @pytest.fixture
 def iam():
     with mock_aws():
@@ -56,6 +86,25 @@ def test_threshold_is_the_input(iam):
     key = new_key("alice", 50)
     revoke_unrotated_keys({"IAMUserName": "alice", "MaxCredentialUsageAge": "45"}, None)
     assert statuses("alice") == {key: "Inactive"}
+
+
+def test_the_read_back_waits_for_the_change_to_show(iam, monkeypatch):
+    old = new_key("alice", 120)
+    lag(monkeypatch, "list_access_keys", 2)
+    slept: list[float] = []
+    revoke_unrotated_keys({"IAMUserName": "alice", "MaxCredentialUsageAge": "90"}, None, sleep=slept.append)
+    assert statuses("alice") == {old: "Inactive"} and len(slept) == 2
+
+
+def test_a_change_that_never_shows_fails_after_a_bounded_wait(iam, monkeypatch):
+    from remediation_runbooks.scripts import revoke_unrotated_keys as script
+
+    new_key("alice", 120)
+    lag(monkeypatch, "list_access_keys", 100)
+    slept: list[float] = []
+    with pytest.raises(RemediationError, match="IAMUserName alice: keys .* are still active"):
+        revoke_unrotated_keys({"IAMUserName": "alice", "MaxCredentialUsageAge": "90"}, None, sleep=slept.append)
+    assert len(slept) == script.VERIFY_ATTEMPTS - 1
 
 
 def test_missing_user_names_the_input(iam):

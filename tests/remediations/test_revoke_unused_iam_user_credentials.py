@@ -58,6 +58,36 @@ def has_password(user: str) -> bool:
         return False
 
 
+class Lagging:
+    """An IAM client whose ``method`` answers, for ``lag`` calls after the first, what it answered first:
+    IAM is eventually consistent, a change may not show at once."""
+
+    def __init__(self, client, method: str, lag: int) -> None:
+        self.client, self.method, self.lag, self.calls, self.first = client, method, lag, 0, None
+
+    def __getattr__(self, name):
+        real = getattr(self.client, name)
+        if name != self.method:
+            return real
+
+        def call(**kwargs):
+            self.calls += 1
+            if 1 < self.calls <= 1 + self.lag:
+                return self.first
+            answer = real(**kwargs)
+            if self.calls == 1:
+                self.first = answer
+            return answer
+
+        return call
+
+
+def lag(monkeypatch, method: str, calls: int) -> None:
+    real = boto3.client
+    monkeypatch.setattr(boto3, "client", lambda name, *a, **kw: (
+        Lagging(real(name, *a, **kw), method, calls) if name == "iam" else real(name, *a, **kw)))
+
+
 def run_script(user: str, days: str = "90") -> dict:
     return revoke_unused_iam_user_credentials({"IAMUserName": user, "MaxCredentialUsageAge": days}, None)
 
@@ -100,6 +130,35 @@ def test_user_without_console_access(aws_only):
     key = new_key("svc", 100, 91)
     out = run_script("svc")
     assert statuses("svc") == {key: "Inactive"} and out["ConsolePasswordDeleted"] == "false"
+
+
+def test_a_password_set_again_after_its_last_use_counts_from_when_it_was_set(aws_only):
+    """Used 200 days ago, then reset by an administrator 10 days ago: the new password is not unused."""
+    new_user("alice", created_days_ago=10, password_used_days_ago=200)
+    out = run_script("alice")
+    assert has_password("alice") and out["ConsolePasswordDeleted"] == "false"
+
+
+def test_the_read_back_waits_for_the_change_to_show(aws_only, monkeypatch):
+    new_user("alice", created_days_ago=400, password_used_days_ago=120)
+    key = new_key("alice", 300, 100)
+    lag(monkeypatch, "list_access_keys", 1)
+    slept: list[float] = []
+    revoke_unused_iam_user_credentials({"IAMUserName": "alice", "MaxCredentialUsageAge": "90"}, None,
+                                       sleep=slept.append)
+    assert statuses("alice") == {key: "Inactive"} and not has_password("alice") and len(slept) == 1
+
+
+def test_a_change_that_never_shows_fails_after_a_bounded_wait(aws_only, monkeypatch):
+    from remediation_runbooks.scripts import revoke_unused_iam_user_credentials as script
+
+    new_user("alice", created_days_ago=400, password_used_days_ago=120)
+    lag(monkeypatch, "get_login_profile", 100)
+    slept: list[float] = []
+    with pytest.raises(RemediationError, match="IAMUserName alice: console password still read back as usable"):
+        revoke_unused_iam_user_credentials({"IAMUserName": "alice", "MaxCredentialUsageAge": "90"}, None,
+                                           sleep=slept.append)
+    assert len(slept) == script.VERIFY_ATTEMPTS - 1
 
 
 def test_missing_user_names_the_input(aws_only):

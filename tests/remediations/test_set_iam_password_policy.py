@@ -75,6 +75,55 @@ def test_string_flags_as_ssm_passes_them(iam):
     assert policy() == CIS
 
 
+class Lagging:
+    """An IAM client whose ``method`` answers, for ``lag`` calls after the first, what it answered first:
+    IAM is eventually consistent, a change may not show at once."""
+
+    def __init__(self, client, method: str, lag: int) -> None:
+        self.client, self.method, self.lag, self.calls, self.first = client, method, lag, 0, None
+
+    def __getattr__(self, name):
+        real = getattr(self.client, name)
+        if name != self.method:
+            return real
+
+        def call(**kwargs):
+            self.calls += 1
+            if 1 < self.calls <= 1 + self.lag:
+                return self.first
+            answer = real(**kwargs)
+            if self.calls == 1:
+                self.first = answer
+            return answer
+
+        return call
+
+
+def lag(monkeypatch, method: str, calls: int) -> None:
+    real = boto3.client
+    monkeypatch.setattr(boto3, "client", lambda name, *a, **kw: (
+        Lagging(real(name, *a, **kw), method, calls) if name == "iam" else real(name, *a, **kw)))
+
+
+def test_the_read_back_waits_for_the_policy_to_show(iam, monkeypatch):
+    iam.update_account_password_policy(**WEAK)
+    lag(monkeypatch, "get_account_password_policy", 2)
+    slept: list[float] = []
+    set_iam_password_policy(dict(CIS), None, sleep=slept.append)
+    assert policy() == CIS and len(slept) == 2
+
+
+def test_a_policy_that_never_shows_fails_after_a_bounded_wait(iam, monkeypatch):
+    from remediation_runbooks.scripts import set_iam_password_policy as script
+
+    iam.update_account_password_policy(**WEAK)
+    lag(monkeypatch, "get_account_password_policy", 100)
+    slept: list[float] = []
+    with pytest.raises(RemediationError, match="did not take effect"):
+        set_iam_password_policy(dict(CIS), None, sleep=slept.append)
+    assert len(slept) == script.VERIFY_ATTEMPTS - 1
+
+
 # --- document ------------------------------------------------------------------
 
 
@@ -118,3 +167,42 @@ def test_document_rejects_out_of_range_values_and_changes_nothing(run_runbook, p
     with pytest.raises(ParameterValidationError, match=param):
         run_runbook(DOC, **{param: bad})
     assert boto3.client("iam").get_account_password_policy()["PasswordPolicy"]["MinimumPasswordLength"] == 8
+
+
+# --- the control runbooks: no standard's default locks users out --------------------------------
+
+
+@pytest.fixture
+def control_world(monkeypatch):
+    """moto as the playbook tests run it (Security Hub BatchUpdateFindings, the solution's parameters)."""
+    from tests.conftest import ACCOUNT, REGION, multi_account_moto
+    from tests.playbooks import securityhub
+    from tests.playbooks.harness import CLIENTS, solution_parameters
+
+    CLIENTS.clear()
+    securityhub.install(monkeypatch)
+    with multi_account_moto(monkeypatch):
+        solution_parameters(ACCOUNT, REGION)
+        yield
+    CLIENTS.clear()
+
+
+@pytest.mark.parametrize("control_id", ["IAM.7", "IAM.15"])
+def test_control_runbook_leaves_hard_expiry_off(control_world, control_id):
+    """HardExpiry locks a user whose password expired out of the console until an administrator resets
+    it; no Security Hub control asks for it (iam-password-policy has no such parameter), so the
+    consolidated controls' runbook does not set it."""
+    from asr.playbooks import data
+    from asr.simulator.execution import Status as Run
+    from tests.conftest import ACCOUNT
+    from tests.playbooks.harness import client, finding_for, import_finding, real_registry, run_control
+
+    std = data.load_standard("SC")
+    finding = finding_for(std, control_id, f"AWS::::Account:{ACCOUNT}", resource_type="AwsAccount")
+    import_finding(finding)
+    _, execution = run_control(real_registry(), std, data.load_standard("SC").control(control_id).remap or control_id,
+                               finding)
+    assert execution.status is Run.SUCCESS, execution.failure_message
+    got = client("iam").get_account_password_policy()["PasswordPolicy"]
+    assert got["HardExpiry"] is False
+    assert got["MaxPasswordAge"] == 90 and got["MinimumPasswordLength"] == 14

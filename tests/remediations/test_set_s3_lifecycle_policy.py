@@ -173,3 +173,37 @@ def test_document_missing_bucket_fails_naming_it(s3, run_runbook):
     result = run_runbook(NAME, BucketName="no-such-bucket")
     assert result["AutomationExecutionStatus"] == "Failed"
     assert "BucketName no-such-bucket: no such bucket" in result["FailureMessage"]
+
+
+# --- read back: lifecycle configurations are eventually consistent ---------------------------
+
+_BUCKET = {"Bucket": "target-bucket", "ExpectedBucketOwner": ACCOUNT}
+
+
+def test_script_reads_back_until_s3_shows_the_rule(monkeypatch):
+    from remediation_runbooks.scripts.set_s3_lifecycle_policy import wanted_rule
+
+    stub = stub_every_boto3_client(monkeypatch, "s3")
+    stub.add_client_error("get_bucket_lifecycle_configuration", "NoSuchLifecycleConfiguration", expected_params=_BUCKET)
+    stub.add_response("put_bucket_lifecycle_configuration", {}, None)
+    stub.add_client_error("get_bucket_lifecycle_configuration", "NoSuchLifecycleConfiguration", expected_params=_BUCKET)
+    stub.add_response("get_bucket_lifecycle_configuration", {"Rules": [wanted_rule(30, 0, "INTELLIGENT_TIERING")]},
+                      _BUCKET)
+    sleeps = []
+    out = set_lifecycle_policy(_event(), None, sleep=sleeps.append)
+    assert sleeps == [10] and out["RulesAfter"] == 1
+    stub.assert_no_pending_responses()
+
+
+def test_script_gives_up_after_a_minute_naming_the_bucket(monkeypatch):
+    stub = stub_every_boto3_client(monkeypatch, "s3")
+    absent = "NoSuchLifecycleConfiguration"
+    stub.add_client_error("get_bucket_lifecycle_configuration", absent, expected_params=_BUCKET)
+    stub.add_response("put_bucket_lifecycle_configuration", {}, None)
+    for _ in range(6):
+        stub.add_client_error("get_bucket_lifecycle_configuration", absent, expected_params=_BUCKET)
+    sleeps = []
+    with pytest.raises(RemediationError, match=f"lifecycle rule '{RULE_ID}' is not shown after 6 reads"):
+        set_lifecycle_policy(_event(), None, sleep=sleeps.append)
+    assert sleeps == [10] * 5
+    stub.assert_no_pending_responses()

@@ -186,3 +186,34 @@ def test_document_missing_bucket_fails_naming_it(s3, run_runbook):
     result = run_runbook(NAME, BucketName="no-such-bucket", AccountId=ACCOUNT)
     assert result["AutomationExecutionStatus"] == "Failed"
     assert "BucketName no-such-bucket: no such bucket" in result["FailureMessage"]
+
+
+# --- read back: bucket policies are eventually consistent ------------------------------------
+
+_BUCKET = {"Bucket": "target-bucket", "ExpectedBucketOwner": ACCOUNT}
+
+
+def test_script_reads_back_until_s3_shows_the_statement(monkeypatch):
+    stub = stub_every_boto3_client(monkeypatch, "s3")
+    stub.add_client_error("get_bucket_policy", "NoSuchBucketPolicy", expected_params=_BUCKET)
+    stub.add_response("put_bucket_policy", {}, None)
+    stub.add_client_error("get_bucket_policy", "NoSuchBucketPolicy", expected_params=_BUCKET)
+    policy = {"Version": "2012-10-17", "Statement": [ssl_statement("arn:aws:s3:::target-bucket")]}
+    stub.add_response("get_bucket_policy", {"Policy": json.dumps(policy)}, _BUCKET)
+    sleeps = []
+    out = add_ssl_bucket_policy(_event(), None, sleep=sleeps.append)
+    assert sleeps == [10] and out["StatementsAfter"] == 1
+    stub.assert_no_pending_responses()
+
+
+def test_script_gives_up_after_a_minute_naming_the_bucket(monkeypatch):
+    stub = stub_every_boto3_client(monkeypatch, "s3")
+    stub.add_client_error("get_bucket_policy", "NoSuchBucketPolicy", expected_params=_BUCKET)
+    stub.add_response("put_bucket_policy", {}, None)
+    for _ in range(6):
+        stub.add_client_error("get_bucket_policy", "NoSuchBucketPolicy", expected_params=_BUCKET)
+    sleeps = []
+    with pytest.raises(RemediationError, match="does not show statement AllowSSLRequestsOnly after 6 reads"):
+        add_ssl_bucket_policy(_event(), None, sleep=sleeps.append)
+    assert sleeps == [10] * 5
+    stub.assert_no_pending_responses()
