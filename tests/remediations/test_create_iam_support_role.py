@@ -14,6 +14,7 @@ from remediation_runbooks.scripts.create_iam_support_role import (
     trust_policy,
 )
 from tests.conftest import ACCOUNT, OTHER_ACCOUNT
+from tests.remediations.helpers.iam import lag
 
 DOC = "CreateIAMSupportRole"
 SUPPORT = "arn:aws:iam::aws:policy/AWSSupportAccess"
@@ -29,36 +30,6 @@ def make_role(name: str, trusted: str) -> None:
     doc = {"Version": "2012-10-17",
            "Statement": [{"Effect": "Allow", "Principal": {"AWS": trusted}, "Action": "sts:AssumeRole"}]}
     boto3.client("iam").create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(doc))
-
-
-class Lagging:
-    """An IAM client whose ``method`` answers, for ``lag`` calls after the first, what it answered first:
-    IAM is eventually consistent, a change may not show at once."""
-
-    def __init__(self, client, method: str, lag: int) -> None:
-        self.client, self.method, self.lag, self.calls, self.first = client, method, lag, 0, None
-
-    def __getattr__(self, name):
-        real = getattr(self.client, name)
-        if name != self.method:
-            return real
-
-        def call(**kwargs):
-            self.calls += 1
-            if 1 < self.calls <= 1 + self.lag:
-                return self.first
-            answer = real(**kwargs)
-            if self.calls == 1:
-                self.first = answer
-            return answer
-
-        return call
-
-
-def lag(monkeypatch, method: str, calls: int) -> None:
-    real = boto3.client
-    monkeypatch.setattr(boto3, "client", lambda name, *a, **kw: (
-        Lagging(real(name, *a, **kw), method, calls) if name == "iam" else real(name, *a, **kw)))
 
 
 @pytest.fixture(autouse=True)

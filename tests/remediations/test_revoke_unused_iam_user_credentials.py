@@ -15,6 +15,7 @@ from remediation_runbooks.scripts.revoke_unused_iam_user_credentials import (
     revoke_unused_iam_user_credentials,
 )
 from tests.conftest import ACCOUNT
+from tests.remediations.helpers.iam import lag
 
 DOC = "RevokeUnusedIAMUserCredentials"
 
@@ -56,36 +57,6 @@ def has_password(user: str) -> bool:
         return True
     except iam.exceptions.NoSuchEntityException:
         return False
-
-
-class Lagging:
-    """An IAM client whose ``method`` answers, for ``lag`` calls after the first, what it answered first:
-    IAM is eventually consistent, a change may not show at once."""
-
-    def __init__(self, client, method: str, lag: int) -> None:
-        self.client, self.method, self.lag, self.calls, self.first = client, method, lag, 0, None
-
-    def __getattr__(self, name):
-        real = getattr(self.client, name)
-        if name != self.method:
-            return real
-
-        def call(**kwargs):
-            self.calls += 1
-            if 1 < self.calls <= 1 + self.lag:
-                return self.first
-            answer = real(**kwargs)
-            if self.calls == 1:
-                self.first = answer
-            return answer
-
-        return call
-
-
-def lag(monkeypatch, method: str, calls: int) -> None:
-    real = boto3.client
-    monkeypatch.setattr(boto3, "client", lambda name, *a, **kw: (
-        Lagging(real(name, *a, **kw), method, calls) if name == "iam" else real(name, *a, **kw)))
 
 
 def run_script(user: str, days: str = "90") -> dict:

@@ -9,6 +9,7 @@ from moto import mock_aws
 from asr import documents
 from asr.simulator.errors import ParameterValidationError
 from remediation_runbooks.scripts.set_iam_password_policy import RemediationError, set_iam_password_policy
+from tests.remediations.helpers.iam import lag
 
 DOC = "SetIAMPasswordPolicy"
 CIS = {
@@ -73,36 +74,6 @@ def test_out_of_range_value_names_the_input(iam):
 def test_string_flags_as_ssm_passes_them(iam):
     set_iam_password_policy({k: str(v).lower() for k, v in CIS.items()}, None)
     assert policy() == CIS
-
-
-class Lagging:
-    """An IAM client whose ``method`` answers, for ``lag`` calls after the first, what it answered first:
-    IAM is eventually consistent, a change may not show at once."""
-
-    def __init__(self, client, method: str, lag: int) -> None:
-        self.client, self.method, self.lag, self.calls, self.first = client, method, lag, 0, None
-
-    def __getattr__(self, name):
-        real = getattr(self.client, name)
-        if name != self.method:
-            return real
-
-        def call(**kwargs):
-            self.calls += 1
-            if 1 < self.calls <= 1 + self.lag:
-                return self.first
-            answer = real(**kwargs)
-            if self.calls == 1:
-                self.first = answer
-            return answer
-
-        return call
-
-
-def lag(monkeypatch, method: str, calls: int) -> None:
-    real = boto3.client
-    monkeypatch.setattr(boto3, "client", lambda name, *a, **kw: (
-        Lagging(real(name, *a, **kw), method, calls) if name == "iam" else real(name, *a, **kw)))
 
 
 def test_the_read_back_waits_for_the_policy_to_show(iam, monkeypatch):
