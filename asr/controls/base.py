@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 
 
 class Status(StrEnum):
@@ -41,6 +42,15 @@ def not_applicable(reason: str) -> Verdict:
 
 class EvaluationError(RuntimeError):
     """The evaluator could not decide (unknown control, resource not found, API error)."""
+
+
+def api_call(control_id: str, resource: Resource, operation: Callable[..., Any], **kwargs: Any) -> Any:
+    """``operation(**kwargs)``; an API failure becomes an EvaluationError naming the control and resource."""
+    try:
+        return operation(**kwargs)
+    except (ClientError, BotoCoreError) as err:
+        name = getattr(operation, "__name__", "call")
+        raise EvaluationError(f"{control_id}: {name} failed for {resource.id!r}: {err}") from None
 
 
 @dataclass(frozen=True)

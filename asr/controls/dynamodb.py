@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from asr.controls.base import Context, EvaluationError, Resource, Verdict, control, failed, passed
+from asr.controls.base import api_call as _call
 
 DOC = "https://docs.aws.amazon.com/securityhub/latest/userguide/dynamodb-controls.html"
 
@@ -20,14 +18,6 @@ CAPACITY_PARAMETERS = (
     "maxProvisionedWriteCapacity",
     "targetWriteUtilization",
 )
-
-
-def _call(control_id: str, resource: Resource, operation: Callable[..., Any], **kwargs: Any) -> Any:
-    try:
-        return operation(**kwargs)
-    except (ClientError, BotoCoreError) as err:
-        name = getattr(operation, "__name__", "call")
-        raise EvaluationError(f"{control_id}: {name} failed for {resource.id!r}: {err}") from None
 
 
 def _table(control_id: str, ctx: Context, resource: Resource) -> dict[str, Any]:

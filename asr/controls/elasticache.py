@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from asr.controls.base import Context, EvaluationError, Resource, Verdict, control, failed, not_applicable, passed
+from asr.controls.base import api_call as _call
 
 DOC = "https://docs.aws.amazon.com/securityhub/latest/userguide/elasticache-controls.html"
 
 # Engines the Redis OSS controls evaluate (Valkey is the Redis OSS-compatible engine).
 _REDIS_ENGINES = ("redis", "valkey")
-
-
-def _call(control_id: str, resource: Resource, operation: Callable[..., Any], **kwargs: Any) -> Any:
-    try:
-        return operation(**kwargs)
-    except (ClientError, BotoCoreError) as err:
-        name = getattr(operation, "__name__", "call")
-        raise EvaluationError(f"{control_id}: {name} failed for {resource.id!r}: {err}") from None
 
 
 def _target(resource: Resource) -> tuple[str, str]:

@@ -14,6 +14,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from asr.controls.base import Context, EvaluationError, Resource, Verdict, control, failed, passed
+from asr.controls.base import api_call as _call
 
 DOC = "https://docs.aws.amazon.com/securityhub/latest/userguide/iam-controls.html"
 
@@ -21,14 +22,6 @@ DOC = "https://docs.aws.amazon.com/securityhub/latest/userguide/iam-controls.htm
 def utc_now() -> datetime:
     """The time the evaluation happens at (aware, UTC)."""
     return datetime.now(UTC)
-
-
-def _call(control_id: str, resource: Resource, operation: Callable[..., Any], **kwargs: Any) -> Any:
-    try:
-        return operation(**kwargs)
-    except (ClientError, BotoCoreError) as err:
-        name = getattr(operation, "__name__", "call")
-        raise EvaluationError(f"{control_id}: {name} failed for {resource.id!r}: {err}") from None
 
 
 def _pages(control_id: str, resource: Resource, operation: Callable[..., Any], key: str, **kwargs: Any) -> list[Any]:

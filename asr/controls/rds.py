@@ -9,12 +9,10 @@ taken from the ARN rather than from :attr:`Resource.name`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from asr.controls.base import Context, EvaluationError, Resource, Verdict, control, failed, not_applicable, passed
+from asr.controls.base import api_call as _call
 
 DOC = "https://docs.aws.amazon.com/securityhub/latest/userguide/rds-controls.html"
 
@@ -40,14 +38,6 @@ RDS8_ENGINES = (
 )
 
 MONITORING_INTERVALS = (1, 5, 10, 15, 30, 60)
-
-
-def _call(control_id: str, resource: Resource, operation: Callable[..., Any], **kwargs: Any) -> Any:
-    try:
-        return operation(**kwargs)
-    except (ClientError, BotoCoreError) as err:
-        name = getattr(operation, "__name__", "call")
-        raise EvaluationError(f"{control_id}: {name} failed for {resource.id!r}: {err}") from None
 
 
 def _target(resource: Resource) -> tuple[str, str]:
