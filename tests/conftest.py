@@ -39,8 +39,10 @@ def multi_account_moto(monkeypatch: pytest.MonkeyPatch, account: str = ACCOUNT) 
     orchestrator assuming a member role); it is removed, and the ambient
     credentials become those of a role in ``account``, which moto maps to it.
     """
+    from asr.simulator import emulation
     from asr.simulator.aws import new_session
 
+    emulation.install()  # what AWS does and moto does not (asr/simulator/emulation)
     monkeypatch.delenv("MOTO_ACCOUNT_ID", raising=False)
     monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     with mock_aws():
