@@ -119,7 +119,7 @@ def test_cis120_1_5_sets_the_cis_password_policy(aws):
     _remediate("CIS120", "1.5", f"AWS::::Account:{ACCOUNT}", account=ACCOUNT, region=REGION, resource_type="AwsAccount")
     policy = client("iam", ACCOUNT, REGION).get_account_password_policy()["PasswordPolicy"]
     assert policy["MinimumPasswordLength"] == 14 and policy["PasswordReusePrevention"] == 24
-    assert policy["HardExpiry"] is True and policy["MaxPasswordAge"] == 90
+    assert policy["HardExpiry"] is False and policy["MaxPasswordAge"] == 90
 
 
 def test_a_wrong_control_finding_changes_nothing_for_real(aws):
