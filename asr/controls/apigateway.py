@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from asr.controls.base import Context, EvaluationError, Resource, Verdict, control, failed, not_applicable, passed
+from asr.controls.base import (
+    Context,
+    EvaluationError,
+    Resource,
+    Verdict,
+    api_call,
+    control,
+    failed,
+    not_applicable,
+    passed,
+)
 
 _DOC = "https://docs.aws.amazon.com/securityhub/latest/userguide/apigateway-controls.html"
 _REST_STAGE = re.compile(r"/restapis/(?P<api>[^/]+)/stages/(?P<stage>[^/]+)$")
 _V2_STAGE = re.compile(r"/apis/(?P<api>[^/]+)/stages/(?P<stage>[^/]+)$")
-
-
-def _call(control_id: str, resource_id: str, what: str, fn: Callable[[], Any]) -> Any:
-    try:
-        return fn()
-    except (ClientError, BotoCoreError) as err:
-        raise EvaluationError(f"{control_id}: cannot {what} for {resource_id!r}: {err}") from None
 
 
 def _levels(value: Any) -> set[str]:
@@ -33,12 +34,7 @@ def _levels(value: Any) -> set[str]:
 
 def _rest_stage(ctx: Context, control_id: str, resource: Resource, match: re.Match[str]) -> dict[str, Any]:
     apigateway = ctx.client("apigateway")
-    return _call(
-        control_id,
-        resource.id,
-        "read the stage",
-        lambda: apigateway.get_stage(restApiId=match["api"], stageName=match["stage"]),
-    )
+    return api_call(control_id, resource, apigateway.get_stage, restApiId=match["api"], stageName=match["stage"])
 
 
 def _level_problem(where: str, level: Any, accepted: set[str]) -> str | None:
@@ -72,17 +68,12 @@ def execution_logging_enabled(ctx: Context, resource: Resource) -> Verdict:
         return passed(f"every method logs at one of {sorted(accepted)}")
     if v2:
         apigw = ctx.client("apigatewayv2")
-        api = _call("APIGateway.1", resource.id, "read the API", lambda: apigw.get_api(ApiId=v2["api"]))
+        api = api_call("APIGateway.1", resource, apigw.get_api, ApiId=v2["api"])
         if api.get("ProtocolType") != "WEBSOCKET":
             return not_applicable(
                 f"ProtocolType is {api.get('ProtocolType')!r}; execution logging is for WebSocket APIs"
             )
-        stage = _call(
-            "APIGateway.1",
-            resource.id,
-            "read the stage",
-            lambda: apigw.get_stage(ApiId=v2["api"], StageName=v2["stage"]),
-        )
+        stage = api_call("APIGateway.1", resource, apigw.get_stage, ApiId=v2["api"], StageName=v2["stage"])
         problem = _level_problem(
             "DefaultRouteSettings", (stage.get("DefaultRouteSettings") or {}).get("LoggingLevel"), accepted
         )

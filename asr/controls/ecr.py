@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from botocore.exceptions import BotoCoreError, ClientError
-
-from asr.controls.base import Context, EvaluationError, Resource, Verdict, control, failed, passed
+from asr.controls.base import Context, EvaluationError, Resource, Verdict, api_call, control, failed, passed
 
 _SCANNING = ("SCAN_ON_PUSH", "CONTINUOUS_SCAN")
-
-
-def _call(resource_id: str, what: str, fn: Callable[[], Any]) -> Any:
-    try:
-        return fn()
-    except (ClientError, BotoCoreError) as err:
-        raise EvaluationError(f"ECR.1: cannot {what} for {resource_id!r}: {err}") from None
 
 
 def _repository_name(resource: Resource) -> str:
@@ -40,21 +28,15 @@ def private_repository_scanning(ctx: Context, resource: Resource) -> Verdict:
     (older) ``scanOnPush`` setting also turns on scanning on push."""
     name = _repository_name(resource)
     ecr = ctx.client("ecr")
-    repos = _call(resource.id, "describe the repository", lambda: ecr.describe_repositories(repositoryNames=[name]))[
-        "repositories"
-    ]
+    repos = api_call("ECR.1", resource, ecr.describe_repositories, repositoryNames=[name])["repositories"]
     if not repos:
         raise EvaluationError(f"ECR.1: repository {name!r} not found")
-    response = _call(
-        resource.id,
-        "read the repository scanning configuration",
-        lambda: ecr.batch_get_repository_scanning_configuration(repositoryNames=[name]),
-    )
+    response = api_call("ECR.1", resource, ecr.batch_get_repository_scanning_configuration, repositoryNames=[name])
     configs = response.get("scanningConfigurations", [])
     frequency = configs[0].get("scanFrequency") if configs else None
     if frequency in _SCANNING:
         return passed(f"scanFrequency is {frequency!r}")
-    registry = _call(resource.id, "read the registry scanning configuration", ecr.get_registry_scanning_configuration)
+    registry = api_call("ECR.1", resource, ecr.get_registry_scanning_configuration)
     scan_type = (registry.get("scanningConfiguration") or {}).get("scanType", "BASIC")
     scan_on_push = (repos[0].get("imageScanningConfiguration") or {}).get("scanOnPush", False)
     if scan_type == "BASIC" and scan_on_push:

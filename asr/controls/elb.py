@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from asr.controls.base import Context, EvaluationError, Resource, Verdict, control, failed, not_applicable, passed
+from asr.controls.base import (
+    Context,
+    EvaluationError,
+    Resource,
+    Verdict,
+    api_call,
+    control,
+    failed,
+    not_applicable,
+    passed,
+)
 
 _TERMINAL_ACTIONS = ("forward", "redirect", "fixed-response")
-
-
-def _call(resource_id: str, what: str, fn: Callable[[], Any]) -> Any:
-    try:
-        return fn()
-    except (ClientError, BotoCoreError) as err:
-        raise EvaluationError(f"ELB.1: cannot {what} for {resource_id!r}: {err}") from None
 
 
 def _rule_problem(rule: Mapping[str, Any]) -> str | None:
@@ -57,11 +58,9 @@ def alb_redirects_http_to_https(ctx: Context, resource: Resource) -> Verdict:
     listener's rules, not only the default action: a rule that forwards (or answers) over HTTP,
     or redirects to anything but HTTPS, fails. Load balancers of another type are out of scope."""
     elbv2 = ctx.client("elbv2")
-    balancers = _call(
-        resource.id,
-        "describe the load balancer",
-        lambda: elbv2.describe_load_balancers(LoadBalancerArns=[resource.id])["LoadBalancers"],
-    )
+    balancers = api_call("ELB.1", resource, elbv2.describe_load_balancers, LoadBalancerArns=[resource.id])[
+        "LoadBalancers"
+    ]
     if not balancers:
         raise EvaluationError(f"ELB.1: load balancer {resource.id!r} not found")
     kind = balancers[0].get("Type")
@@ -69,18 +68,16 @@ def alb_redirects_http_to_https(ctx: Context, resource: Resource) -> Verdict:
         return not_applicable(f"load balancer Type is {kind!r}, not 'application'")
     listeners: list[dict[str, Any]] = []
 
-    def collect() -> None:
+    def describe_listeners() -> None:
         for page in elbv2.get_paginator("describe_listeners").paginate(LoadBalancerArn=resource.id):
             listeners.extend(page.get("Listeners", []))
 
-    _call(resource.id, "describe listeners", collect)
+    api_call("ELB.1", resource, describe_listeners)
     http = sorted((x for x in listeners if x.get("Protocol") == "HTTP"), key=lambda x: x.get("Port", 0))
     if not http:
         return passed("the load balancer has no HTTP listener")
     for listener in http:
-        rules = _call(
-            resource.id, "describe listener rules", lambda arn=listener["ListenerArn"]: _all_rules(elbv2, arn)
-        )
+        rules = api_call("ELB.1", resource, _all_rules, elbv2=elbv2, listener_arn=listener["ListenerArn"])
         if not rules:  # no rules listed: judge the listener's default actions
             rules = [{"Priority": "default", "Actions": listener.get("DefaultActions", [])}]
         for rule in rules:
