@@ -95,7 +95,16 @@ def secret_recently_used(ctx: Context, resource: Resource) -> Verdict:
     """SecretsManager.3 (Config rule secretsmanager-secret-unused): NON_COMPLIANT if the
     secret has not been accessed within ``unusedForDays`` days (Security Hub default 90).
     The access date is ``LastAccessedDate``; a secret never accessed counts from its
-    ``CreatedDate``."""
+    ``CreatedDate``.
+
+    A secret scheduled for deletion is still judged. Neither the rule nor the control exempts it,
+    and it is still a secret of the account: DescribeSecret returns it, with ``DeletedDate``, "the
+    date the secret is scheduled for deletion ... Some time after the deleted date, Secrets Manager
+    deletes the secret" (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DescribeSecret.html).
+    Scheduling the deletion of an unused secret does not make it used, so it stays FAILED until
+    Secrets Manager deletes it; the reason then names the deletion date. Once deleted it can no
+    longer be described (an EvaluationError here; AWS Config records the deletion and Security Hub
+    archives the finding)."""
     days = _days("SecretsManager.3", "unusedForDays", ctx.parameters["unusedForDays"])
     secret = _describe("SecretsManager.3", ctx, resource)
     now = utc_now()
@@ -106,9 +115,15 @@ def secret_recently_used(ctx: Context, resource: Resource) -> Verdict:
     else:
         raise EvaluationError(f"SecretsManager.3: {resource.id!r} has neither LastAccessedDate nor CreatedDate")
     idle = now - since
+    pending = ""
+    if secret.get("DeletedDate"):
+        pending = (
+            f"; scheduled for deletion on {_aware(secret['DeletedDate']).date().isoformat()}, judged until Secrets "
+            "Manager deletes it"
+        )
     if idle > timedelta(days=days):
-        return failed(f"{field} is {since.isoformat()}, {idle.days} days ago, more than unusedForDays {days}")
-    return passed(f"{field} is {since.isoformat()}, {idle.days} days ago (unusedForDays {days})")
+        return failed(f"{field} is {since.isoformat()}, {idle.days} days ago, more than unusedForDays {days}{pending}")
+    return passed(f"{field} is {since.isoformat()}, {idle.days} days ago (unusedForDays {days}){pending}")
 
 
 @control(

@@ -1,4 +1,11 @@
-"""ASR-RemoveUnusedSecret: schedule deletion (30-day recovery window) of one secret unused for too long."""
+"""ASR-RemoveUnusedSecret: schedule deletion (30-day recovery window) of one secret unused for too long.
+
+The secret is only scheduled for deletion: until the deletion date it still exists (DescribeSecret
+returns it with DeletedDate: https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DescribeSecret.html),
+cannot be read, can be restored, and is still an unused secret to the Config rule
+secretsmanager-secret-unused, so Security Hub keeps SecretsManager.3 FAILED for it until Secrets
+Manager deletes it. The output says so and names the date, every run.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,9 @@ from botocore.config import Config
 
 BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
 RECOVERY_WINDOW_DAYS = 30
+STILL_FAILED = (
+    "Security Hub keeps reporting SecretsManager.3 FAILED for the secret until Secrets Manager deletes it on that date."
+)
 
 
 class RemediationError(Exception):
@@ -46,10 +56,13 @@ def remove_unused_secret(event: dict[str, Any], _context: Any) -> dict[str, str]
     except sm.exceptions.ResourceNotFoundException:
         raise RemediationError(f"SecretARN {arn}: no such secret in this account and Region") from None
     if secret.get("DeletedDate"):
+        scheduled = secret["DeletedDate"].astimezone(UTC)
         return {
             "SecretArn": secret["ARN"],
             "Deleted": "false",
-            "Message": "Secret was already scheduled for deletion; nothing changed.",
+            "DeletionDate": scheduled.isoformat(),
+            "Message": f"Secret already scheduled for deletion on {scheduled.date().isoformat()}; nothing changed. "
+            + STILL_FAILED,
         }
     if secret.get("OwningService"):
         raise RemediationError(
@@ -68,6 +81,7 @@ def remove_unused_secret(event: dict[str, Any], _context: Any) -> dict[str, str]
         "DeletionDate": deletion.astimezone(UTC).isoformat(),
         "Message": (
             f"Secret {what} {used_on.isoformat()} ({idle} days ago) scheduled for deletion on "
-            f"{deletion.astimezone(UTC).date().isoformat()}; RestoreSecret recovers it until then."
+            f"{deletion.astimezone(UTC).date().isoformat()}; it can no longer be read, and RestoreSecret recovers "
+            f"it until then. {STILL_FAILED}"
         ),
     }

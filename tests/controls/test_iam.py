@@ -349,6 +349,8 @@ def test_iam18_policy_usage_type_parameter(iam_with_managed_policies):
 
 
 def test_iam18_unknown_policy_is_an_evaluation_error(iam):
-    # Without managed policies loaded, moto has no AWSSupportAccess: GetPolicy fails.
-    with pytest.raises(EvaluationError, match="AWSSupportAccess"):
-        _verdict("IAM.18", ACCOUNT_RESOURCE)
+    # A policyARN no account holds (AWS managed policies such as AWSSupportAccess exist in every
+    # account, and asr/simulator/emulation/iam.py makes moto agree): GetPolicy fails.
+    unknown = "arn:aws:iam::aws:policy/NoSuchSupportPolicy"
+    with pytest.raises(EvaluationError, match="NoSuchSupportPolicy"):
+        _verdict("IAM.18", ACCOUNT_RESOURCE, {"policyARN": unknown})

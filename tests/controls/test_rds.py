@@ -170,6 +170,22 @@ def test_rds4_cluster_snapshot_judged_by_storage_encrypted(rds):
     assert _verdict("RDS.4", _cluster_snapshot(rds, "secret", "secret-snap")).status is Status.PASSED
 
 
+def test_rds4_deleted_snapshot_cannot_be_judged_its_encrypted_copy_passes(rds):
+    """What RDS.4's remediation leaves: the unencrypted snapshot deleted (nothing to judge: an error,
+    never a pass) and an encrypted copy, judged on its own."""
+    _instance(rds, "plain")
+    plain = _snapshot(rds, "plain", "plain-snap")
+    copy = rds.copy_db_snapshot(
+        SourceDBSnapshotIdentifier="plain-snap",
+        TargetDBSnapshotIdentifier="plain-snap-encrypted",
+        KmsKeyId="alias/aws/rds",
+    )["DBSnapshot"]
+    rds.delete_db_snapshot(DBSnapshotIdentifier="plain-snap")
+    with pytest.raises(EvaluationError, match="plain-snap"):
+        _verdict("RDS.4", plain)
+    assert _verdict("RDS.4", Resource.of_arn(copy["DBSnapshotArn"], "AwsRdsDbSnapshot")).status is Status.PASSED
+
+
 def test_rds4_automated_snapshot_is_looked_up_with_its_snapshot_type():
     # moto does not create automated snapshots; the identifier has a colon ("rds:...") and
     # DescribeDBSnapshots finds an automated snapshot only with SnapshotType=automated.

@@ -126,6 +126,30 @@ def test_sm3_last_accessed_date_decides(now):
     assert "LastAccessedDate" in verdict.reason and "unusedForDays 5" in verdict.reason
 
 
+def test_sm3_secret_scheduled_for_deletion_is_judged_until_deleted(secrets, now):
+    """DescribeSecret still returns a secret pending deletion (with DeletedDate): it stays FAILED, and
+    the reason names the deletion date; once deleted, nothing is left to judge."""
+    secret = _secret(secrets)
+    deletion = secrets.delete_secret(SecretId=secret.id, RecoveryWindowInDays=30)["DeletionDate"]
+    now(datetime.now(UTC) + timedelta(days=91))
+    verdict = _verdict("SecretsManager.3", secret)
+    assert verdict.status is Status.FAILED
+    assert f"scheduled for deletion on {deletion.astimezone(UTC).date().isoformat()}" in verdict.reason
+    secrets.delete_secret(SecretId=secret.id, ForceDeleteWithoutRecovery=True)  # as Secrets Manager does later
+    with pytest.raises(EvaluationError, match="db-password"):
+        _verdict("SecretsManager.3", secret)
+
+
+def test_sm3_recently_used_secret_scheduled_for_deletion_passes_and_says_so(now):
+    resource = Resource.of_arn(SECRET, "AwsSecretsManagerSecret")
+    described = {"CreatedDate": T0 - timedelta(days=400), "LastAccessedDate": T0 - timedelta(days=3),
+                 "DeletedDate": T0 + timedelta(days=7)}  # fmt: skip
+    now(T0)
+    verdict = _verdict("SecretsManager.3", resource, session=StubSession(described))
+    assert verdict.status is Status.PASSED
+    assert "scheduled for deletion on 2024-06-08" in verdict.reason
+
+
 # ----------------------------------------------------------------------------- SecretsManager.4
 
 

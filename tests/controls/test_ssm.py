@@ -1,4 +1,5 @@
-"""SSM.1 and SSM.4 evaluators on moto (SSM.1's managed-node list stubbed, see below)."""
+"""SSM.1 and SSM.4 evaluators on moto (SSM.1's managed-node list stubbed where a shape -- a PingStatus other
+than Online -- cannot be made on moto; otherwise from asr/simulator/emulation/ssm.py)."""
 
 from __future__ import annotations
 
@@ -85,6 +86,29 @@ def test_ssm_1_managed_instance_passes_whatever_its_ping_status(ec2):
     verdict = _managed_verdict(instance, [{"InstanceId": instance.name, "PingStatus": "ConnectionLost"}])
     assert verdict.status is Status.PASSED
     assert "ConnectionLost" in verdict.reason
+
+
+def test_ssm_1_on_the_emulated_managed_node_list(ec2):
+    """No stub: the instance (a Windows Server AMI, SSM Agent preinstalled) is unmanaged until its instance
+    profile's role holds AmazonSSMManagedInstanceCore (what SSM Agent needs to register)."""
+    from asr.simulator import emulation
+
+    emulation.install()
+    iam = boto3.client("iam", region_name=REGION)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    }
+    iam.create_role(RoleName="ssm1-node", AssumeRolePolicyDocument=json.dumps(trust))
+    iam.create_instance_profile(InstanceProfileName="ssm1-node")
+    iam.add_role_to_instance_profile(InstanceProfileName="ssm1-node", RoleName="ssm1-node")
+    instance = _instance(ec2)
+    assert evaluate("SSM.1", _session(), instance).status is Status.FAILED
+    ec2.associate_iam_instance_profile(IamInstanceProfile={"Name": "ssm1-node"}, InstanceId=instance.name)
+    assert evaluate("SSM.1", _session(), instance).status is Status.FAILED  # the role cannot register yet
+    iam.attach_role_policy(RoleName="ssm1-node", PolicyArn="arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore")
+    verdict = evaluate("SSM.1", _session(), instance)
+    assert verdict.status is Status.PASSED and "Online" in verdict.reason
 
 
 def test_ssm_1_stopped_instance_is_still_judged(ec2):

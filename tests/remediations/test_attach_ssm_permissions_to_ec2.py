@@ -213,3 +213,25 @@ def test_document_fails_when_the_solution_profile_is_missing_and_changes_nothing
     assert execution["AutomationExecutionStatus"] == "Failed"
     assert f"InstanceProfile {OUR_PROFILE}: no such instance profile" in execution["FailureMessage"]
     assert _profile_of(ec2, fleet["bare"]) is None
+
+
+@pytest.mark.parametrize("which", ["bare", "with_role", "empty_profile"])
+def test_document_makes_the_instance_a_managed_node(ec2, iam, fleet, run_runbook, which):
+    """With SSM Agent on the instance (an Amazon Linux 2 AMI), what the document changes is what the
+    agent needs to register: DescribeInstanceInformation (asr/simulator/emulation/ssm.py) lists the
+    instance afterwards, and only it."""
+    image = ec2.register_image(Name="amzn2-ami-hvm-2.0.20240620.0-x86_64-gp2", RootDeviceName="/dev/xvda")["ImageId"]
+    extra = {"with_role": "app-profile", "empty_profile": "empty-profile"}
+    profile = {"IamInstanceProfile": {"Name": extra[which]}} if which in extra else {}
+    target = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, **profile)["Instances"][0]["InstanceId"]
+    bystander = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+    ssm = boto3.client("ssm", region_name=REGION)
+
+    def managed() -> set[str]:
+        return {n["InstanceId"] for n in ssm.describe_instance_information()["InstanceInformationList"]}
+
+    assert managed() == set()
+    execution = run_runbook(NAME, InstanceArn=_arn(target))
+    assert execution["AutomationExecutionStatus"] == "Success", execution["FailureMessage"]
+    assert managed() == {target}
+    assert bystander not in managed()

@@ -1,15 +1,17 @@
 """ASR-EnableAthenaWorkGroupLogging: the script and the YAML document through the runner.
 
-moto 5.2.5 has no Athena UpdateWorkGroup, so every Athena call here is answered by
-botocore's Stubber against the real API shapes: the Stubber checks each request
-(operation and exact parameters) and fails on any call it was not told to expect, so a
-test also proves that no other workgroup is touched. The document tests patch the
-Stubber-backed client into the runner's session (``stub_client``); the runner still
-assumes the role and runs the document as usual on moto.
+Most Athena calls here are answered by botocore's Stubber against the real API shapes: the
+Stubber checks each request (operation and exact parameters) and fails on any call it was not
+told to expect, so a test also proves that no other workgroup is touched. The document tests
+patch the Stubber-backed client into the runner's session (``stub_client``); the runner still
+assumes the role and runs the document as usual on moto. The last tests run on moto alone, whose
+missing UpdateWorkGroup asr/simulator/emulation/athena.py adds from the API reference: they prove
+the effect on the workgroup's settings and on another workgroup.
 """
 
 from __future__ import annotations
 
+import boto3
 import pytest
 from botocore.stub import Stubber
 
@@ -23,20 +25,24 @@ DOC = "EnableAthenaWorkGroupLogging"
 
 
 def workgroup(name: str, publishing: bool) -> dict:
-    return {"WorkGroup": {
-        "Name": name, "State": "ENABLED",
-        "Configuration": {
-            "ResultConfiguration": {"OutputLocation": "s3://results/"},
-            "EnforceWorkGroupConfiguration": True,
-            "PublishCloudWatchMetricsEnabled": publishing,
-        },
-    }}
+    return {
+        "WorkGroup": {
+            "Name": name,
+            "State": "ENABLED",
+            "Configuration": {
+                "ResultConfiguration": {"OutputLocation": "s3://results/"},
+                "EnforceWorkGroupConfiguration": True,
+                "PublishCloudWatchMetricsEnabled": publishing,
+            },
+        }
+    }
 
 
 def expect_enable(stubber: Stubber, name: str) -> None:
     stubber.add_response("get_work_group", workgroup(name, False), {"WorkGroup": name})
-    stubber.add_response("update_work_group", {}, {
-        "WorkGroup": name, "ConfigurationUpdates": {"PublishCloudWatchMetricsEnabled": True}})
+    stubber.add_response(
+        "update_work_group", {}, {"WorkGroup": name, "ConfigurationUpdates": {"PublishCloudWatchMetricsEnabled": True}}
+    )
     stubber.add_response("get_work_group", workgroup(name, True), {"WorkGroup": name})
 
 
@@ -53,8 +59,12 @@ def test_turns_metrics_on_with_exactly_one_update(stub_client):
 
 def test_missing_workgroup_names_the_input(stub_client):
     athena = stub_client("athena")
-    athena.add_client_error("get_work_group", "InvalidRequestException", "WorkGroup ghost is not found.",
-                            expected_params={"WorkGroup": "ghost"})
+    athena.add_client_error(
+        "get_work_group",
+        "InvalidRequestException",
+        "WorkGroup ghost is not found.",
+        expected_params={"WorkGroup": "ghost"},
+    )
     with pytest.raises(RemediationError, match="WorkGroupName ghost: no such Athena workgroup"):
         enable_workgroup_logging({"WorkGroupName": "ghost"}, None)
     athena.assert_no_pending_responses()  # no update was attempted
@@ -92,9 +102,42 @@ def test_document_rejects_a_malformed_name(run_runbook, stub_client, bad):
 
 def test_document_fails_on_a_missing_workgroup_naming_it(run_runbook, stub_client):
     athena = stub_client("athena")
-    athena.add_client_error("get_work_group", "InvalidRequestException", "WorkGroup absent is not found.",
-                            expected_params={"WorkGroup": "absent"})
+    athena.add_client_error(
+        "get_work_group",
+        "InvalidRequestException",
+        "WorkGroup absent is not found.",
+        expected_params={"WorkGroup": "absent"},
+    )
     execution = run_runbook(DOC, WorkGroupName="absent")
     assert execution["AutomationExecutionStatus"] == "Failed"
     assert "WorkGroupName absent" in execution["FailureMessage"]
     athena.assert_no_pending_responses()
+
+
+# --- on emulated Athena (moto + asr/simulator/emulation/athena.py) --------------------------------
+
+
+def test_document_on_emulated_athena_turns_metrics_on_and_keeps_the_rest(run_runbook):
+    athena = boto3.client("athena", region_name="us-east-1")
+    settings = workgroup("x", False)["WorkGroup"]["Configuration"]
+    for name in ("analysts", "other"):
+        athena.create_work_group(Name=name, Description=name, Configuration=dict(settings))
+    before = athena.get_work_group(WorkGroup="analysts")["WorkGroup"]
+    other = athena.get_work_group(WorkGroup="other")["WorkGroup"]
+    first = run_runbook(DOC, WorkGroupName="analysts")
+    assert first["AutomationExecutionStatus"] == "Success", first.get("FailureMessage")
+    after = athena.get_work_group(WorkGroup="analysts")["WorkGroup"]
+    assert after["Configuration"] == {**before["Configuration"], "PublishCloudWatchMetricsEnabled": True}
+    assert (after["Description"], after["State"]) == (before["Description"], before["State"])
+    assert athena.get_work_group(WorkGroup="other")["WorkGroup"]["Configuration"] == other["Configuration"]
+
+    second = run_runbook(DOC, WorkGroupName="analysts")
+    assert second["AutomationExecutionStatus"] == "Success", second.get("FailureMessage")
+    assert "nothing changed" in str(second["Outputs"])
+    assert athena.get_work_group(WorkGroup="analysts")["WorkGroup"]["Configuration"] == after["Configuration"]
+
+
+def test_document_on_emulated_athena_fails_on_a_missing_workgroup(run_runbook):
+    execution = run_runbook(DOC, WorkGroupName="absent")
+    assert execution["AutomationExecutionStatus"] == "Failed"
+    assert "WorkGroupName absent: no such Athena workgroup" in execution["FailureMessage"]

@@ -1,13 +1,15 @@
 """ASR-RemoveCodeBuildPrivilegedMode through the runner.
 
-moto 5.2.5 does not implement codebuild UpdateProject, so the CodeBuild client is a
-botocore Stubber checked against the real API shapes (request and response), patched
-into the document's script through boto3.client. Any call not expected below fails the
-test, which is how "nothing else changed" is proven.
+Two ways: with a botocore Stubber checked against the real API shapes (request and
+response), patched into the document's script through boto3.client -- any call not expected
+fails the test, which proves the exact requests; and on moto, whose missing UpdateProject
+asr/simulator/emulation/codebuild.py adds from the API reference, which proves the effect on
+the project and on another project.
 """
 
 from __future__ import annotations
 
+import boto3
 import pytest
 
 from asr.simulator.errors import ParameterValidationError
@@ -76,3 +78,48 @@ def test_document_fails_on_a_missing_project(run_runbook, codebuild):
     out = run_runbook(DOC, ProjectName="build")
     assert out["AutomationExecutionStatus"] == "Failed"
     assert "ProjectName build: no such CodeBuild project" in out["FailureMessage"]
+
+
+# --- on emulated CodeBuild (moto + asr/simulator/emulation/codebuild.py) ---------------------------
+
+
+def _create(codebuild, name: str) -> None:
+    codebuild.create_project(
+        name=name,
+        source={"type": "S3", "location": "bucket/source.zip"},
+        artifacts={"type": "NO_ARTIFACTS"},
+        environment=ENV,
+        serviceRole="arn:aws:iam::111111111111:role/cb",
+        timeoutInMinutes=30,
+    )
+
+
+def _moto_project(codebuild, name: str) -> dict:
+    found = codebuild.batch_get_projects(names=[name])["projects"][0]
+    return {k: v for k, v in found.items() if k not in ("lastModified",)}
+
+
+def test_document_on_emulated_codebuild_changes_only_privileged_mode(run_runbook):
+    codebuild = boto3.client("codebuild", region_name="us-east-1")
+    _create(codebuild, "build")
+    _create(codebuild, "other")
+    before, other = _moto_project(codebuild, "build"), _moto_project(codebuild, "other")
+    first = run_runbook(DOC, ProjectName="build")
+    assert first["AutomationExecutionStatus"] == "Success", first.get("FailureMessage")
+    after = _moto_project(codebuild, "build")
+    assert after["environment"] == {**ENV, "privilegedMode": False}
+    assert {k: v for k, v in after.items() if k != "environment"} == {
+        k: v for k, v in before.items() if k != "environment"
+    }
+    assert _moto_project(codebuild, "other") == other
+
+    second = run_runbook(DOC, ProjectName="build")
+    assert second["AutomationExecutionStatus"] == "Success", second.get("FailureMessage")
+    assert "nothing changed" in step_output(second, "RemovePrivilegedMode.Output")["Message"]
+    assert _moto_project(codebuild, "build") == after
+
+
+def test_document_on_emulated_codebuild_fails_on_a_missing_project(run_runbook):
+    out = run_runbook(DOC, ProjectName="ghost")
+    assert out["AutomationExecutionStatus"] == "Failed"
+    assert "ProjectName ghost: no such CodeBuild project" in out["FailureMessage"]

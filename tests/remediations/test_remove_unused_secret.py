@@ -7,7 +7,9 @@ secret's CreatedDate in moto's backend.
 
 from __future__ import annotations
 
+import json
 import time
+from datetime import UTC
 
 import pytest
 from moto.secretsmanager.models import FakeSecret
@@ -78,8 +80,10 @@ def test_never_deletes_a_secret_accessed_within_the_threshold(sm, accessed, days
     arn = sm.create_secret(Name="used", SecretString="x")["ARN"]
     created("used", 400)
     accessed("used", days_ago)
-    with pytest.raises(RemediationError, match=f"SecretARN .*used.*: last accessed .* \\({days_ago} days ago\\), "
-                                               "within UnusedForDays 90; not deleted"):
+    with pytest.raises(
+        RemediationError,
+        match=f"SecretARN .*used.*: last accessed .* \\({days_ago} days ago\\), within UnusedForDays 90; not deleted",
+    ):
         remove_unused_secret(event(arn), None)
     assert not deleted(sm, arn)
 
@@ -101,8 +105,9 @@ def test_a_never_read_secret_created_long_ago_is_unused(sm):
 
 
 def test_a_secret_managed_by_another_service_is_refused(sm):
-    arn = sm.create_secret(Name="rds!db-1", SecretString="x",
-                           Tags=[{"Key": "aws:secretsmanager:owningService", "Value": "rds"}])["ARN"]
+    arn = sm.create_secret(
+        Name="rds!db-1", SecretString="x", Tags=[{"Key": "aws:secretsmanager:owningService", "Value": "rds"}]
+    )["ARN"]
     created("rds!db-1", 400)
     with pytest.raises(RemediationError, match="managed by rds"):
         remove_unused_secret(event(arn), None)
@@ -143,6 +148,12 @@ def test_document_second_run_changes_nothing(run_runbook, sm_doc, accessed):
     assert first["AutomationExecutionStatus"] == second["AutomationExecutionStatus"] == "Success"
     assert sm_doc.describe_secret(SecretId=arn)["DeletedDate"] == deletion
     assert "nothing changed" in str(second["Outputs"])
+    # Both runs say when the secret goes, and that the control keeps failing until then.
+    day = deletion.astimezone(UTC).date().isoformat()
+    for run in (first, second):
+        message = json.loads(run["Outputs"]["RemoveUnusedSecret.Output"][0])["Message"]
+        assert f"scheduled for deletion on {day}" in message, message
+        assert "keeps reporting SecretsManager.3 FAILED" in message, message
 
 
 def test_document_refuses_a_recently_used_secret(run_runbook, sm_doc, accessed):
@@ -155,12 +166,15 @@ def test_document_refuses_a_recently_used_secret(run_runbook, sm_doc, accessed):
     assert not deleted(sm_doc, arn)
 
 
-@pytest.mark.parametrize(("name", "value"), [
-    ("SecretARN", "busy"),
-    ("SecretARN", "arn:aws:secretsmanager:us-east-1:111111111111:secret:"),
-    ("UnusedForDays", 0),
-    ("UnusedForDays", 366),
-])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SecretARN", "busy"),
+        ("SecretARN", "arn:aws:secretsmanager:us-east-1:111111111111:secret:"),
+        ("UnusedForDays", 0),
+        ("UnusedForDays", 366),
+    ],
+)
 def test_document_rejects_malformed_input(run_runbook, sm_doc, accessed, name, value):
     arn = sm_doc.create_secret(Name="busy", SecretString="x")["ARN"]
     created("busy", 500)

@@ -1,8 +1,10 @@
 """ASR-ReplaceCodeBuildClearTextCredentials through the runner.
 
-moto 5.2.5 does not implement codebuild UpdateProject, so the CodeBuild client is a
-botocore Stubber checked against the real API shapes, patched into the script through
-boto3.client; SSM and IAM run on moto. Any CodeBuild call not expected below fails the test.
+Two ways: with the CodeBuild client a botocore Stubber checked against the real API shapes,
+patched into the script through boto3.client (SSM and IAM on moto) -- any CodeBuild call not
+expected fails the test, which proves the exact requests; and all on moto, whose missing
+UpdateProject asr/simulator/emulation/codebuild.py adds from the API reference, which proves the
+effect on the project, its service role and another project.
 """
 
 from __future__ import annotations
@@ -132,3 +134,37 @@ def test_document_fails_on_a_missing_project_and_changes_nothing(run_runbook, co
 def test_long_project_names_still_give_a_valid_policy_name():
     name = policy_name("p" * 255, "us-gov-west-1")
     assert len(name) <= 128 and name.endswith("-us-gov-west-1")
+
+
+# --- on emulated CodeBuild (moto + asr/simulator/emulation/codebuild.py) ---------------------------
+
+
+def test_document_on_emulated_codebuild_moves_the_credentials_and_keeps_the_rest(run_runbook):
+    iam, codebuild = boto3.client("iam"), boto3.client("codebuild")
+    role = iam.create_role(RoleName="cb-role", Path="/service-role/", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    for name in ("build", "other"):
+        codebuild.create_project(
+            name=name,
+            source={"type": "S3", "location": "bucket/source.zip"},
+            artifacts={"type": "NO_ARTIFACTS"},
+            environment=env(VARS),
+            serviceRole=role,
+        )
+    other = codebuild.batch_get_projects(names=["other"])["projects"][0]
+    first = run_runbook(DOC, ProjectName="build")
+    assert first["AutomationExecutionStatus"] == "Success", first.get("FailureMessage")
+    project_after = codebuild.batch_get_projects(names=["build"])["projects"][0]
+    assert project_after["environment"] == env(FIXED)
+    assert {n: (p["Type"], p["Value"]) for n, p in _parameters().items()} == {
+        "/CodeBuild/build/env/AWS_ACCESS_KEY_ID": ("SecureString", "AKIAEXAMPLEEXAMPLE12"),
+        "/CodeBuild/build/env/aws_secret_access_key": ("SecureString", "s3cr3t/EXAMPLE"),
+    }
+    assert _attached("cb-role") == [POLICY]
+    assert codebuild.batch_get_projects(names=["other"])["projects"][0] == other
+
+    params = _parameters()
+    second = run_runbook(DOC, ProjectName="build")
+    assert second["AutomationExecutionStatus"] == "Success", second.get("FailureMessage")
+    assert "nothing changed" in step_output(second, "ReplaceCredentials.Output")["Message"]
+    assert _parameters() == params and _attached("cb-role") == [POLICY]
+    assert codebuild.batch_get_projects(names=["build"])["projects"][0]["environment"] == env(FIXED)

@@ -5,14 +5,10 @@ Each seeder builds, in emulated AWS, the noncompliant shape the control's docume
 describes, next to what the remediation must leave alone: the other rules of the same
 security group, other security groups, subnets, gateways, functions, groups or documents.
 
-No seeder (the before/after proof needs the finding's own resource to read PASSED afterwards):
-* EC2.4 -- the remediation terminates the instance; the control is NOT_APPLICABLE to a terminated
-  instance (Security Hub archives the finding), it never reads PASSED. Proven in
-  tests/remediations/test_terminate_ec2_instance.py.
-* ECS.5 -- the remediation registers a new revision; the control judges only the latest ACTIVE
-  revision, so the finding's revision becomes NOT_APPLICABLE.
-* AutoScaling.3, Autoscaling.5 -- launch configurations are immutable: the remediation replaces the
-  finding's launch configuration with a fixed copy and deletes it.
+EC2.4, ECS.5, AutoScaling.3 and Autoscaling.5 remediations terminate or replace the finding's
+resource: their seeders (at the end) say what replaces it (``Seeded.replaced_by``).
+
+No seeder:
 * SSM.1 -- moto 5.2.5 does not implement DescribeInstanceInformation, which the control reads.
 """
 
@@ -564,3 +560,387 @@ def public_document(where: Where) -> Seeded:
         state=lambda: shared("Seeded-Public"),
         bystanders=lambda: (shared("Seeded-Bystander"), content("Seeded-Public")),
     )
+
+
+# --------------------------------------------------------------------------- replaced or removed resources
+# EC2.4, ECS.5, AutoScaling.3 and Autoscaling.5: the remediation terminates the instance, or replaces
+# the task definition revision or the launch configuration; ``replaced_by`` reads back what stands for
+# the finding's resource afterwards (see asr/simulator/seeds/__init__.py).
+
+
+def _stopped_days_ago(where: Where, instance_id: str, days: float) -> None:
+    """Move the stop time moto stamped in StateTransitionReason ("User initiated (<UTC time> GMT)")
+    ``days`` into the past: time does not pass in the simulator."""
+    from datetime import UTC, datetime, timedelta
+
+    from moto.ec2.models import ec2_backends
+
+    when = datetime.now(UTC) - timedelta(days=days)
+    instance = ec2_backends[where.account][where.region].get_instance(instance_id)
+    instance._reason = f"User initiated ({when:%Y-%m-%d %H:%M:%S} GMT)"
+
+
+def _stopped_instance(where: Where, days: float) -> Seeded:
+    """An instance stopped ``days`` ago; bystanders: another instance stopped 45 days ago (noncompliant
+    too, but not the finding's) and a running one."""
+    ec2 = where.client("ec2")
+    made = ec2.run_instances(ImageId=_image(where), InstanceType="t3.micro", MinCount=3, MaxCount=3)["Instances"]
+    target, old_bystander, running = (i["InstanceId"] for i in made)
+    ec2.stop_instances(InstanceIds=[target, old_bystander])
+    _stopped_days_ago(where, target, days)
+    _stopped_days_ago(where, old_bystander, 45)
+
+    def instances(*ids: str) -> list[tuple[str, str, str]]:
+        found = ec2.describe_instances(InstanceIds=list(ids))["Reservations"]
+        return sorted(
+            (i["InstanceId"], i["State"]["Name"], i.get("StateTransitionReason", ""))
+            for r in found
+            for i in r["Instances"]
+        )
+
+    def images() -> list[tuple[str, str]]:
+        return sorted((i["ImageId"], i.get("State", "")) for i in ec2.describe_images(Owners=["self"])["Images"])
+
+    return Seeded(
+        resource=Resource.of_arn(_ec2_arn(where, "instance", target), "AwsEc2Instance"),
+        # the instance's state, and the account's own images (a recovery image is made once, not per run)
+        state=lambda: (instances(target)[0][1], images()),
+        bystanders=lambda: instances(old_bystander, running),
+        replaced_by=lambda: None,  # terminated: nothing stands for it (its recovery image is not an instance)
+        exists=lambda: bool(ec2.describe_instances(InstanceIds=[target])["Reservations"]),
+    )
+
+
+@seeder("EC2.4")
+def instance_stopped_for_long(where: Where) -> Seeded:
+    """An instance stopped 45 days ago (the control's allowedDays default is 30)."""
+    return _stopped_instance(where, 45)
+
+
+@seeder("EC2.4", shape="stopped-31-days")
+def instance_stopped_just_over_the_limit(where: Where) -> Seeded:
+    """Stopped 31 days ago: one day over allowedDays (30), terminated like any other."""
+    return _stopped_instance(where, 31)
+
+
+@seeder("EC2.4", shape="stopped-10-days", refused="not more than AllowedDays 30")
+def instance_stopped_recently(where: Where) -> Seeded:
+    """Stopped 10 days ago (the finding is stale: started and stopped again since). The control passes it
+    and the remediation must not terminate it."""
+    return _stopped_instance(where, 10)
+
+
+def _family(where: Where, family: str) -> list[tuple[int, str, list[tuple[str, Any]]]]:
+    """Every revision of a task definition family: (revision, status, [(container, readonlyRootFilesystem)])."""
+    ecs = where.client("ecs")
+    arns = [
+        arn
+        for status in ("ACTIVE", "INACTIVE")
+        for arn in ecs.list_task_definitions(familyPrefix=family, status=status)["taskDefinitionArns"]
+    ]
+    revisions = []
+    for arn in arns:
+        task = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
+        containers = [(c["name"], c.get("readonlyRootFilesystem")) for c in task["containerDefinitions"]]
+        revisions.append((int(task["revision"]), task["status"], containers))
+    return sorted(revisions)
+
+
+def _settings(task: dict[str, Any]) -> dict[str, Any]:
+    """What a revision configures, without what identifies it or what ECS records about it."""
+    drop = ("taskDefinitionArn", "revision", "status", "registeredAt", "registeredBy", "requiresAttributes")
+    kept = {k: v for k, v in task.items() if k not in drop}
+    kept["containerDefinitions"] = [
+        {k: v for k, v in c.items() if k != "readonlyRootFilesystem"} for c in task["containerDefinitions"]
+    ]
+    return kept
+
+
+def _task_definition(where: Where, containers: list[dict[str, Any]]) -> Seeded:
+    """Revision 1 of family seeded-ecs5 with ``containers``; bystander: family seeded-ecs5-bystander,
+    writable too."""
+    ecs = where.client("ecs")
+    common = {"cpu": "256", "memory": "512", "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"]}
+    arn = ecs.register_task_definition(family="seeded-ecs5", containerDefinitions=containers, **common)[
+        "taskDefinition"
+    ]["taskDefinitionArn"]
+    other = ecs.register_task_definition(
+        family="seeded-ecs5-bystander",
+        containerDefinitions=[{"name": "web", "image": "nginx:1.27", "memory": 256, "readonlyRootFilesystem": False}],
+        **common,
+    )["taskDefinition"]["taskDefinitionArn"]
+
+    def described(task_definition: str) -> dict[str, Any]:
+        return ecs.describe_task_definition(taskDefinition=task_definition)["taskDefinition"]
+
+    def latest() -> Resource:
+        newest = max(ecs.list_task_definitions(familyPrefix="seeded-ecs5", status="ACTIVE")["taskDefinitionArns"],
+                     key=lambda a: int(a.rsplit(":", 1)[1]))  # fmt: skip
+        return Resource.of_arn(newest, "AwsEcsTaskDefinition")
+
+    return Seeded(
+        resource=Resource.of_arn(arn, "AwsEcsTaskDefinition"),
+        state=lambda: _family(where, "seeded-ecs5"),
+        bystanders=lambda: (
+            described(arn),  # the finding's revision is kept, as it was (services may still run it)
+            _settings(described(latest().id)),  # the new revision copies everything but the read-only flag
+            _family(where, "seeded-ecs5-bystander"),
+            described(other)["containerDefinitions"],
+        ),
+        replaced_by=latest,
+        exists=lambda: described(arn)["status"] == "ACTIVE",
+    )
+
+
+@seeder("ECS.5")
+def task_definition_with_writable_root(where: Where) -> Seeded:
+    """One container that leaves readonlyRootFilesystem out (ECS takes it as false)."""
+    return _task_definition(
+        where,
+        [
+            {
+                "name": "app",
+                "image": "public.ecr.aws/docker/library/python:3.12",
+                "memory": 256,
+                "environment": [{"name": "MODE", "value": "prod"}],
+                "mountPoints": [],
+            }
+        ],
+    )
+
+
+@seeder("ECS.5", shape="two-containers-one-read-only")
+def task_definition_with_one_writable_container(where: Where) -> Seeded:
+    """Two containers: ``app`` writable (false), ``sidecar`` already read-only."""
+    return _task_definition(
+        where,
+        [
+            {"name": "app", "image": "public.ecr.aws/docker/library/python:3.12", "memory": 256,
+             "readonlyRootFilesystem": False},
+            {"name": "sidecar", "image": "public.ecr.aws/aws-observability/aws-otel-collector:latest", "memory": 128,
+             "readonlyRootFilesystem": True, "essential": False},
+        ],
+    )  # fmt: skip
+
+
+def _launch_configurations(where: Where) -> dict[str, dict[str, Any]]:
+    pages = where.client("autoscaling").get_paginator("describe_launch_configurations").paginate()
+    return {c["LaunchConfigurationName"]: c for page in pages for c in page["LaunchConfigurations"]}
+
+
+def _group_launch_configuration(where: Where, group: str) -> str:
+    groups = where.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[group])
+    return groups["AutoScalingGroups"][0].get("LaunchConfigurationName", "")
+
+
+def _launch_configuration_shape(where: Where, name: str, fixed: str, **settings: Any) -> Seeded:
+    """Launch configuration ``name`` with ``settings``, used by group ``<name>-asg``; bystanders: the same
+    launch configuration under ``<name>-bystander`` used by its own group. ``fixed``: the setting the
+    remediation changes (everything else must be copied to the replacement as it was)."""
+    autoscaling = where.client("autoscaling")
+    for lc in (name, f"{name}-bystander"):
+        autoscaling.create_launch_configuration(
+            LaunchConfigurationName=lc,
+            ImageId=_image(where),
+            InstanceType="t3.micro",
+            KeyName="seeded-key",
+            UserData="#!/bin/sh\necho seeded\n",
+            InstanceMonitoring={"Enabled": False},
+            **settings,
+        )
+        autoscaling.create_auto_scaling_group(
+            AutoScalingGroupName=f"{lc}-asg",
+            LaunchConfigurationName=lc,
+            MinSize=0,
+            MaxSize=2,
+            DesiredCapacity=0,
+            AvailabilityZones=[f"{where.region}a"],
+        )
+    arn = _launch_configurations(where)[name]["LaunchConfigurationARN"]
+
+    def copied(config: dict[str, Any]) -> dict[str, Any]:
+        drop = ("LaunchConfigurationName", "LaunchConfigurationARN", "CreatedTime", fixed)
+        return {k: v for k, v in config.items() if k not in drop}
+
+    def in_use() -> dict[str, Any]:
+        return _launch_configurations(where)[_group_launch_configuration(where, f"{name}-asg")]
+
+    return Seeded(
+        resource=Resource.of_arn(arn, "AwsAutoScalingLaunchConfiguration"),
+        state=lambda: (sorted(_launch_configurations(where)), _group_launch_configuration(where, f"{name}-asg")),
+        bystanders=lambda: (
+            copied(in_use()),  # the original's settings before, its replacement's after
+            _launch_configurations(where)[f"{name}-bystander"],
+            _group_launch_configuration(where, f"{name}-bystander-asg"),
+            _group_view(where, f"{name}-asg"),
+        ),
+        replaced_by=lambda: Resource.of_arn(in_use()["LaunchConfigurationARN"], "AwsAutoScalingLaunchConfiguration"),
+        exists=lambda: name in _launch_configurations(where),
+    )
+
+
+@seeder("AutoScaling.3")
+def launch_configuration_allowing_imdsv1(where: Where) -> Seeded:
+    """A launch configuration that allows IMDSv1 (HttpTokens optional), in use by a group."""
+    return _launch_configuration_shape(
+        where,
+        "seeded-as3",
+        "MetadataOptions",
+        MetadataOptions={"HttpTokens": "optional", "HttpPutResponseHopLimit": 2, "HttpEndpoint": "enabled"},
+    )
+
+
+@seeder("Autoscaling.5")
+def launch_configuration_with_public_ip(where: Where) -> Seeded:
+    """A launch configuration that gives its instances public IP addresses, in use by a group."""
+    return _launch_configuration_shape(where, "seeded-as5", "AssociatePublicIpAddress", AssociatePublicIpAddress=True)
+
+
+# --------------------------------------------------------------------------- SSM.1 (EC2 managed by Systems Manager)
+#
+# SSM.1 (Config rule ec2-instance-managed-by-systems-manager,
+# https://docs.aws.amazon.com/securityhub/latest/userguide/ssm-controls.html#ssm-1) fails for an instance
+# DescribeInstanceInformation does not list. asr/simulator/emulation/ssm.py lists, as SSM Agent registers
+# them, running instances of an AMI with the agent whose instance profile role may call
+# ssm:UpdateInstanceInformation. The instances here use Amazon Linux 2 (agent preinstalled), so only their
+# IAM instance profile keeps them unmanaged -- what ASR-AttachSSMPermissionsToEC2 fixes.
+
+_SSM_CORE = "AmazonSSMManagedInstanceCore"
+_SSM_SIM_NAMESPACE = "sim"  # the namespace the simulator renders remediation roles for
+_EC2_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    }
+)
+
+
+def _agent_image(where: Where) -> str:
+    """An Amazon Linux 2 AMI (SSM Agent preinstalled)."""
+    images = where.client("ec2").describe_images(Filters=[{"Name": "name", "Values": ["amzn2-ami-hvm-*"]}])["Images"]
+    return sorted(i["ImageId"] for i in images)[0]
+
+
+def _ec2_role(where: Where, role: str, profile: str | None, policies: tuple[str, ...] = ()) -> None:
+    iam = where.client("iam")
+    iam.create_role(RoleName=role, AssumeRolePolicyDocument=_EC2_TRUST)
+    for policy in policies:
+        iam.attach_role_policy(RoleName=role, PolicyArn=f"arn:{where.partition}:iam::aws:policy/{policy}")
+    if profile:
+        iam.create_instance_profile(InstanceProfileName=profile)
+        iam.add_role_to_instance_profile(InstanceProfileName=profile, RoleName=role)
+
+
+def _ssm_solution_profile(where: Where) -> tuple[str, str]:
+    """The EC2 role and instance profile the member-roles stack creates for ASR-AttachSSMPermissionsToEC2
+    (permissions/AttachSSMPermissionsToEC2.yaml service_roles): the role holds AmazonSSMManagedInstanceCore."""
+    from asr import documents, solution
+
+    [declared] = documents.permissions("AttachSSMPermissionsToEC2").service_roles
+    role = solution.service_role(declared.name, _SSM_SIM_NAMESPACE)
+    profile = solution.service_role(declared.instance_profile, _SSM_SIM_NAMESPACE)
+    _ec2_role(where, role, profile, tuple(declared.managed_policies))
+    return role, profile
+
+
+def _launch_for_ssm(where: Where, profile: str | None = None) -> str:
+    extra = {"IamInstanceProfile": {"Name": profile}} if profile else {}
+    return where.client("ec2").run_instances(
+        ImageId=_agent_image(where),
+        InstanceType="t3.micro",
+        MinCount=1,
+        MaxCount=1,
+        MetadataOptions={"HttpTokens": "required", "HttpEndpoint": "enabled"},
+        TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "team", "Value": "seeded"}]}],
+        **extra,
+    )["Instances"][0]["InstanceId"]
+
+
+def _role_view(where: Where, role: str) -> tuple[list[str], list[str]]:
+    iam = where.client("iam")
+    attached = sorted(p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"])
+    return attached, sorted(iam.list_role_policies(RoleName=role)["PolicyNames"])
+
+
+def _profile_view(where: Where, profile: str) -> list[str]:
+    found = where.client("iam").get_instance_profile(InstanceProfileName=profile)["InstanceProfile"]
+    return sorted(r["RoleName"] for r in found["Roles"])
+
+
+def _managed(where: Where, instance_id: str) -> list[str]:
+    nodes = where.client("ssm").describe_instance_information(
+        Filters=[{"Key": "InstanceIds", "Values": [instance_id]}]
+    )["InstanceInformationList"]
+    return [n["InstanceId"] for n in nodes]
+
+
+def _ssm_seed(where: Where, target: str, roles: tuple[str, ...], profiles: tuple[str, ...]) -> Seeded:
+    """``target`` is the finding's instance; a bare instance next to it stays unmanaged; the instance's
+    other attributes, tags and the solution role's policies stay as they were."""
+    bystander = _launch_for_ssm(where)
+    ec2 = where.client("ec2")
+
+    def tags(instance_id: str) -> list[tuple[str, str]]:
+        described = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]
+        return sorted((t["Key"], t["Value"]) for t in described.get("Tags", []))
+
+    def attributes(instance_id: str) -> dict[str, Any]:
+        return {k: v for k, v in _instance_view(where, instance_id).items() if k != "IamInstanceProfile"}
+
+    return Seeded(
+        resource=Resource.of_arn(_ec2_arn(where, "instance", target), "AwsEc2Instance"),
+        state=lambda: (
+            _instance_view(where, target)["IamInstanceProfile"],
+            [_role_view(where, r) for r in roles],
+            [_profile_view(where, p) for p in profiles],
+        ),
+        bystanders=lambda: (
+            attributes(target),
+            tags(target),
+            _instance_view(where, bystander),
+            _managed(where, bystander),
+        ),
+    )
+
+
+@seeder("SSM.1")
+def instance_without_instance_profile(where: Where) -> Seeded:
+    """A running Amazon Linux 2 instance with no IAM instance profile (the agent has no credentials):
+    the solution's profile is for it."""
+    role, profile = _ssm_solution_profile(where)
+    target = _launch_for_ssm(where)
+    return _ssm_seed(where, target, (role,), (profile,))
+
+
+@seeder("SSM.1", shape="role-without-ssm-policy")
+def instance_profile_role_without_ssm_policy(where: Where) -> Seeded:
+    """The instance already has an instance profile whose role lacks AmazonSSMManagedInstanceCore
+    (it holds ReadOnlyAccess and an inline policy, which stay): the profile is kept, the role gets the
+    policy. Another instance with another such role stays unmanaged."""
+    solution_role, solution_profile = _ssm_solution_profile(where)
+    _ec2_role(where, "seeded-app-role", "seeded-app-profile", ("ReadOnlyAccess",))
+    logs = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": "*"}]}
+    iam = where.client("iam")
+    iam.put_role_policy(RoleName="seeded-app-role", PolicyName="app-logs", PolicyDocument=json.dumps(logs))
+    _ec2_role(where, "seeded-other-role", "seeded-other-profile", ("ReadOnlyAccess",))
+    target = _launch_for_ssm(where, "seeded-app-profile")
+    other = _launch_for_ssm(where, "seeded-other-profile")
+    seeded = _ssm_seed(where, target, ("seeded-app-role", solution_role), ("seeded-app-profile", solution_profile))
+    state_of_bystanders = seeded.bystanders
+    seeded.bystanders = lambda: (
+        state_of_bystanders(),
+        _instance_view(where, other),
+        _role_view(where, "seeded-other-role"),
+        _managed(where, other),
+    )
+    return seeded
+
+
+@seeder("SSM.1", shape="profile-without-role")
+def instance_profile_without_role(where: Where) -> Seeded:
+    """The instance's instance profile holds no role: the solution's EC2 role is added to that profile
+    (the instance keeps its profile)."""
+    solution_role, solution_profile = _ssm_solution_profile(where)
+    where.client("iam").create_instance_profile(InstanceProfileName="seeded-empty-profile")
+    target = _launch_for_ssm(where, "seeded-empty-profile")
+    return _ssm_seed(where, target, (solution_role,), ("seeded-empty-profile", solution_profile))

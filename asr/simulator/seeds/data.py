@@ -2,13 +2,9 @@
 
 Each seeder builds the noncompliant shape its control's documentation describes, next to a
 bystander of the same kind (which must stay as it was) and with settings of the target the
-remediation must not touch. Controls not seeded here, and why:
+remediation must not touch. RDS.4 (no API encrypts a snapshot in place) is seeded with
+``Seeded.replaced_by``: the encrypted copy replaces the deleted snapshot. Controls not seeded here, and why:
 
-* RDS.4 -- no API encrypts a snapshot in place: the remediation replaces the unencrypted snapshot
-  with an encrypted copy and deletes it, so the evaluated resource no longer exists afterwards
-  (Security Hub archives the finding of a deleted resource) and the evaluator, which reads that
-  snapshot, cannot judge it. tests/remediations/test_encrypt_rds_snapshot.py proves the copy, the
-  sharing and the deletion.
 * ElastiCache.2, and ElastiCache.1 on a cluster outside a replication group -- moto (5.2) has no
   ModifyCacheCluster, so no run can change a cache cluster's own settings;
   tests/remediations/test_enable_elasticache_version_upgrades.py and test_enable_elasticache_backups.py
@@ -477,3 +473,154 @@ def member_cluster_without_backups(where: Where) -> Seeded:
 @seeder("ElastiCache.3")
 def replication_group_without_failover(where: Where) -> Seeded:
     return _group_shape(where, "seeded-ec3", "AutomaticFailover", AutomaticFailoverEnabled=False)
+
+
+# --------------------------------------------------------------------------- RDS.4 (replaced snapshots)
+
+
+def _snapshots_of(rds: Any, cluster: bool, owner: str) -> list[dict[str, Any]]:
+    """Every manual snapshot of DB instance (or cluster) ``owner``."""
+    if cluster:
+        pages = rds.get_paginator("describe_db_cluster_snapshots").paginate(SnapshotType="manual")
+        found = [s for page in pages for s in page["DBClusterSnapshots"] if s["DBClusterIdentifier"] == owner]
+    else:
+        pages = rds.get_paginator("describe_db_snapshots").paginate(SnapshotType="manual")
+        found = [s for page in pages for s in page["DBSnapshots"] if s["DBInstanceIdentifier"] == owner]
+    return sorted(found, key=lambda s: s["DBClusterSnapshotIdentifier" if cluster else "DBSnapshotIdentifier"])
+
+
+def _unencrypted_snapshot(where: Where, cluster: bool, shared_with: str = "") -> Seeded:
+    """An unencrypted manual snapshot (tagged), and a second one of the same database as the bystander;
+    ``shared_with``: the snapshot is shared with that account (its restore attribute)."""
+    rds = where.client("rds")
+    kind = "AwsRdsDbClusterSnapshot" if cluster else "AwsRdsDbSnapshot"
+    ident_key = "DBClusterSnapshotIdentifier" if cluster else "DBSnapshotIdentifier"
+    arn_key = "DBClusterSnapshotArn" if cluster else "DBSnapshotArn"
+    encrypted_key = "StorageEncrypted" if cluster else "Encrypted"
+    tags = [{"Key": "owner", "Value": "data-team"}]
+    if cluster:
+        owner = "seeded-rds4-cluster"
+        _rds_cluster(rds, owner)
+        idents = ("seeded-rds4-csnap", "seeded-rds4-csnap-bystander")
+        for ident in idents:
+            rds.create_db_cluster_snapshot(DBClusterSnapshotIdentifier=ident, DBClusterIdentifier=owner, Tags=tags)
+    else:
+        owner = "seeded-rds4-db"
+        _rds_instance(rds, owner)
+        idents = ("seeded-rds4-snap", "seeded-rds4-snap-bystander")
+        for ident in idents:
+            rds.create_db_snapshot(DBSnapshotIdentifier=ident, DBInstanceIdentifier=owner, Tags=tags)
+    if shared_with:
+        modify = rds.modify_db_cluster_snapshot_attribute if cluster else rds.modify_db_snapshot_attribute
+        modify(**{ident_key: idents[0]}, AttributeName="restore", ValuesToAdd=[shared_with])
+    snapshots = {s[ident_key]: s for s in _snapshots_of(rds, cluster, owner)}
+    arn = snapshots[idents[0]][arn_key]
+
+    def view() -> list[tuple[str, bool, str, list[str]]]:
+        return [
+            (s[ident_key], bool(s.get(encrypted_key)), s.get("Status", ""), _restore(rds, cluster, s[ident_key]))
+            for s in _snapshots_of(rds, cluster, owner)
+        ]
+
+    def copies() -> list[dict[str, Any]]:
+        return [s for s in _snapshots_of(rds, cluster, owner) if s[ident_key] not in idents]
+
+    def replacement() -> Resource:
+        made = copies()
+        if len(made) != 1:
+            raise LookupError(f"expected one snapshot of {owner} to replace {idents[0]}, found {len(made)}")
+        return Resource.of_arn(made[0][arn_key], kind)
+
+    def standing_tags() -> list[dict[str, str]]:
+        """Tags of the snapshot standing for the finding's: the original, then its copy."""
+        made = copies()
+        standing = made[0][arn_key] if made else arn
+        return sorted(rds.list_tags_for_resource(ResourceName=standing)["TagList"], key=lambda t: t["Key"])
+
+    def owner_settings() -> dict[str, Any]:
+        return _cluster_settings(rds, owner) if cluster else _instance_settings(rds, owner)
+
+    return Seeded(
+        resource=Resource.of_arn(arn, kind),
+        state=view,
+        bystanders=lambda: (
+            next(v for v in view() if v[0] == idents[1]),
+            standing_tags(),
+            owner_settings(),
+        ),
+        replaced_by=replacement,
+        exists=lambda: any(v[0] == idents[0] for v in view()),
+    )
+
+
+@seeder("RDS.4")
+def unencrypted_db_snapshot(where: Where) -> Seeded:
+    return _unencrypted_snapshot(where, cluster=False)
+
+
+@seeder("RDS.4", shape="cluster-snapshot")
+def unencrypted_db_cluster_snapshot(where: Where) -> Seeded:
+    return _unencrypted_snapshot(where, cluster=True)
+
+
+@seeder("RDS.4", shape="shared-snapshot", refused="cannot be shared")
+def unencrypted_shared_db_snapshot(where: Where) -> Seeded:
+    """Shared with another account. The playbooks encrypt with the AWS managed key (alias/aws/rds), and
+    a snapshot encrypted with it cannot be shared
+    (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/share-encrypted-snapshot.html): deleting the
+    source would cut the account off, so the remediation must refuse, copying nothing."""
+    return _unencrypted_snapshot(where, cluster=False, shared_with="444455556666")
+
+
+# --------------------------------------------------------------------------- ElastiCache.2 (cache clusters)
+
+_CACHE_CLUSTER_KEYS = (
+    "AutoMinorVersionUpgrade",
+    "Engine",
+    "EngineVersion",
+    "CacheNodeType",
+    "NumCacheNodes",
+    "SnapshotRetentionLimit",
+    "SnapshotWindow",
+    "PreferredMaintenanceWindow",
+    "CacheClusterStatus",
+    "ReplicationGroupId",
+)
+
+
+def _cache_cluster_settings(elasticache: Any, name: str) -> dict[str, Any]:
+    cluster = elasticache.describe_cache_clusters(CacheClusterId=name)["CacheClusters"][0]
+    return {key: cluster.get(key) for key in _CACHE_CLUSTER_KEYS}
+
+
+@seeder("ElastiCache.2")
+def cluster_without_minor_version_upgrades(where: Where) -> Seeded:
+    """A standalone Redis OSS cache cluster (backups, maintenance window, tags) with automatic minor version
+    upgrades off; another such cluster stays as it is, and so do the cluster's other settings and tags."""
+    elasticache = where.client("elasticache")
+    arns = []
+    for name in ("seeded-ec2", "seeded-ec2-bystander"):
+        arns.append(
+            elasticache.create_cache_cluster(
+                CacheClusterId=name,
+                Engine="redis",
+                EngineVersion="7.1",
+                CacheNodeType="cache.t3.micro",
+                NumCacheNodes=1,
+                AutoMinorVersionUpgrade=False,
+                SnapshotRetentionLimit=3,
+                SnapshotWindow="03:00-04:00",
+                PreferredMaintenanceWindow="sun:05:00-sun:06:00",
+                Tags=[{"Key": "team", "Value": "cache"}],
+            )["CacheCluster"]["ARN"]
+        )
+    changed = "AutoMinorVersionUpgrade"
+    return Seeded(
+        resource=Resource.of_arn(arns[0], "AwsElastiCacheCacheCluster"),
+        state=lambda: _cache_cluster_settings(elasticache, "seeded-ec2")[changed],
+        bystanders=lambda: (
+            {k: v for k, v in _cache_cluster_settings(elasticache, "seeded-ec2").items() if k != changed},
+            _cache_cluster_settings(elasticache, "seeded-ec2-bystander"),
+            elasticache.list_tags_for_resource(ResourceName=arns[0])["TagList"],
+        ),
+    )

@@ -8,12 +8,11 @@ No seeder, because moto 5.2.5 cannot run the remediation or show its result:
 * CodeBuild.2, CodeBuild.5 -- moto does not implement CodeBuild UpdateProject.
 * CloudFormation.1 -- moto neither applies NotificationARNs on UpdateStack nor on an executed
   change set (the remediation's own tests use a Stubber on the real API shapes).
-* CloudFront.12 -- moto drops S3OriginConfig from GetDistributionConfig, so the control finds no S3
-  origin to judge (NOT_APPLICABLE).
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from asr.controls import Resource
@@ -316,3 +315,130 @@ def cache_not_encrypted(where: Where) -> Seeded:
         state=lambda: _stage(where, api),
         bystanders=lambda: (rest(), _stage(where, other)),
     )
+
+
+# --------------------------------------------------------------------------- CloudFront.12
+
+
+def _s3_origin(origin_id: str, bucket: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "Id": origin_id,
+        "DomainName": f"{bucket}.s3.us-east-1.amazonaws.com",
+        "S3OriginConfig": {"OriginAccessIdentity": ""},
+        **extra,
+    }
+
+
+def _custom_origin(origin_id: str, domain: str) -> dict[str, Any]:
+    return {
+        "Id": origin_id,
+        "DomainName": domain,
+        "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "http-only"},
+    }
+
+
+def _multi_origin_distribution(where: Where, reference: str, origins: list[dict[str, Any]]) -> dict[str, Any]:
+    """A distribution whose default behavior uses the first origin and a ``/<id>/*`` behavior each other one."""
+    behavior = {
+        "ViewerProtocolPolicy": "redirect-to-https",
+        "MinTTL": 0,
+        "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
+        "TrustedSigners": {"Enabled": False, "Quantity": 0},
+    }
+    extra = [{"PathPattern": f"/{o['Id']}/*", "TargetOriginId": o["Id"], **behavior} for o in origins[1:]]
+    config = {
+        "CallerReference": reference,
+        "Comment": reference,
+        "Enabled": True,
+        "DefaultRootObject": "index.html",
+        "Origins": {"Quantity": len(origins), "Items": origins},
+        "DefaultCacheBehavior": {"TargetOriginId": origins[0]["Id"], **behavior},
+        "CacheBehaviors": {"Quantity": len(extra), "Items": extra},
+    }
+    return where.client("cloudfront", "us-east-1").create_distribution(DistributionConfig=config)["Distribution"]
+
+
+def _deleted_bucket(where: Where, name: str) -> str:
+    """A bucket that existed and was deleted: the origin still names it."""
+    s3 = where.client("s3", "us-east-1")
+    s3.create_bucket(Bucket=name)
+    s3.delete_bucket(Bucket=name)
+    return name
+
+
+def _dangling_origin_seed(where: Where, name: str, origins: list[dict[str, Any]], dangling: set[str]) -> Seeded:
+    """Seeded for a distribution built from ``origins`` whose ``dangling`` ids point at missing buckets; a
+    twin distribution with the same origins is the bystander. The rewritten origins keep their Id, path,
+    custom headers, connection settings and Origin Shield."""
+    target = _multi_origin_distribution(where, name, copy.deepcopy(origins))
+    other = _multi_origin_distribution(where, f"{name}-bystander", copy.deepcopy(origins))
+    kept_fields = ("Id", "OriginPath", "CustomHeaders", "ConnectionAttempts", "ConnectionTimeout", "OriginShield")
+
+    def origins_of(distribution_id: str) -> list[dict[str, Any]]:
+        return _distribution_config(where, distribution_id)["Origins"]["Items"]
+
+    def rest() -> Any:
+        config = _distribution_config(where, target["Id"])
+        return (
+            {k: v for k, v in config.items() if k != "Origins"},
+            [o for o in origins_of(target["Id"]) if o["Id"] not in dangling],
+            [{k: o.get(k) for k in kept_fields} for o in origins_of(target["Id"]) if o["Id"] in dangling],
+        )
+
+    return Seeded(
+        resource=Resource.of_arn(target["ARN"], "AwsCloudFrontDistribution"),
+        state=lambda: origins_of(target["Id"]),
+        bystanders=lambda: (rest(), _distribution_config(where, other["Id"])),
+    )
+
+
+@seeder("CloudFront.12")
+def distribution_with_deleted_bucket_origin(where: Where) -> Seeded:
+    """A distribution serving its site from an S3 bucket and, under /legacy/*, from a second S3 origin whose
+    bucket was deleted (anyone could create that bucket and serve content through the distribution)."""
+    s3 = where.client("s3", "us-east-1")
+    s3.create_bucket(Bucket="seeded-cf12-site")
+    legacy = _deleted_bucket(where, "seeded-cf12-legacy")
+    origins = [
+        _s3_origin("site", "seeded-cf12-site"),
+        _s3_origin(
+            "legacy",
+            legacy,
+            OriginPath="/v1",
+            CustomHeaders={"Quantity": 1, "Items": [{"HeaderName": "x-origin", "HeaderValue": "legacy"}]},
+            ConnectionAttempts=2,
+            ConnectionTimeout=5,
+        ),
+    ]
+    return _dangling_origin_seed(where, "seeded-cf12", origins, {"legacy"})
+
+
+@seeder("CloudFront.12", shape="several-origins")
+def distribution_with_several_origins(where: Where) -> Seeded:
+    """Five origins: an existing S3 bucket behind an origin access control, a custom (ALB-like) origin, the
+    website endpoint of an existing bucket (a custom origin, not evaluated), and two S3 origins whose buckets
+    are gone -- one of them behind the origin access control, which a custom origin cannot keep."""
+    s3 = where.client("s3", "us-east-1")
+    cloudfront = where.client("cloudfront", "us-east-1")
+    for bucket in ("seeded-cf12-media", "seeded-cf12-www"):
+        s3.create_bucket(Bucket=bucket)
+    oac = cloudfront.create_origin_access_control(
+        OriginAccessControlConfig={
+            "Name": "seeded-cf12-oac",
+            "SigningProtocol": "sigv4",
+            "SigningBehavior": "always",
+            "OriginAccessControlOriginType": "s3",
+        }
+    )["OriginAccessControl"]["Id"]
+    origins = [
+        _s3_origin("media", "seeded-cf12-media", OriginAccessControlId=oac),
+        _custom_origin("api", "api.example.com"),
+        _custom_origin("www", "seeded-cf12-www.s3-website-us-east-1.amazonaws.com"),
+        _s3_origin("archive", _deleted_bucket(where, "seeded-cf12-archive"), OriginAccessControlId=oac),
+        _s3_origin(
+            "downloads",
+            _deleted_bucket(where, "seeded-cf12-downloads"),
+            OriginShield={"Enabled": True, "OriginShieldRegion": "us-east-1"},
+        ),
+    ]
+    return _dangling_origin_seed(where, "seeded-cf12-many", origins, {"archive", "downloads"})

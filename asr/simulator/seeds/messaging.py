@@ -2,14 +2,7 @@
 
 Not seeded here:
 
-* SNS.2 -- moto (5.2) accepts the delivery-status attributes in SetTopicAttributes but never returns
-  them from GetTopicAttributes, so no run can show the control's evaluation a change.
-  tests/remediations/test_enable_delivery_status_logging_for_sns_topic.py proves the calls (Stubber).
-
-* SecretsManager.3 -- the remediation schedules the unused secret's deletion (a 30-day recovery
-  window, so that it can be restored). Until the window ends the secret exists, still unused, and
-  the control judges it FAILED; the before/after proof cannot see it pass.
-  tests/remediations/test_remove_unused_secret.py proves the scheduling.
+* SecretsManager.3 -- seeded in secrets.py (the secret stays, judged FAILED, until its deletion date).
 """
 
 from __future__ import annotations
@@ -312,3 +305,93 @@ def secret_without_rotation(where: Where) -> Seeded:
 def secret_not_rotated_for_long(where: Where) -> Seeded:
     """A secret with rotation scheduled every 30 days, last rotated (and created) 120 days ago."""
     return _secret_shape(where, "seeded-sm4", enabled=True, days=30, age=120)
+
+
+# --------------------------------------------------------------------------- SNS.2 (delivery status logging)
+
+_DELIVERY_STATUS = tuple(
+    f"{protocol}{suffix}"
+    for protocol in ("HTTP", "Firehose", "Lambda", "SQS", "Application")
+    for suffix in ("SuccessFeedbackRoleArn", "SuccessFeedbackSampleRate", "FailureFeedbackRoleArn")
+)
+
+
+def _delivery_status(sns: Any, topic: str) -> dict[str, str]:
+    attributes = sns.get_topic_attributes(TopicArn=topic)["Attributes"]
+    return {k: v for k, v in attributes.items() if k in _DELIVERY_STATUS}
+
+
+#: The namespace the simulator renders remediation roles for (DocumentRegistry.from_repo's default).
+_SIM_NAMESPACE = "sim"
+
+
+def _delivery_logging_role(where: Where) -> str:
+    """The role the member-roles stack creates for SNS to write delivery status logs
+    (permissions/EnableDeliveryStatusLoggingForSNSTopic.yaml service_roles), trusting its principal."""
+    from asr import documents
+
+    [declared] = documents.permissions("EnableDeliveryStatusLoggingForSNSTopic").service_roles
+    name = solution.service_role(declared.name, _SIM_NAMESPACE)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": declared.principal}, "Action": "sts:AssumeRole"}],
+    }
+    iam = where.client("iam")
+    existing = [r["Arn"] for r in iam.list_roles()["Roles"] if r["RoleName"] == name]
+    if existing:
+        return str(existing[0])
+    return str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
+
+
+def _logging_seed(where: Where, name: str, preset: dict[str, str]) -> Seeded:
+    """A topic (display name, tags, an SQS and an HTTPS subscription, the ``preset`` delivery-status
+    attributes) without any delivery status feedback role, and a bystander topic like it. The member-roles
+    stack's logging role exists."""
+    _delivery_logging_role(where)
+    sns, sqs = where.client("sns"), where.client("sqs")
+    topics = []
+    for ident in (name, f"{name}-bystander"):
+        tags = [{"Key": "team", "Value": "ops"}]
+        arn = sns.create_topic(Name=ident, Attributes={"DisplayName": ident}, Tags=tags)["TopicArn"]
+        for attribute, value in preset.items():
+            sns.set_topic_attributes(TopicArn=arn, AttributeName=attribute, AttributeValue=value)
+        queue = sqs.create_queue(QueueName=f"{ident}-inbox")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=queue_arn)
+        sns.subscribe(TopicArn=arn, Protocol="https", Endpoint=f"https://hooks.example.com/{ident}")
+        topics.append(arn)
+    topic, other = topics
+
+    def subscriptions(arn: str) -> list[tuple[str, str]]:
+        found = sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]
+        return sorted((s["Protocol"], s["Endpoint"]) for s in found)
+
+    def everything(arn: str) -> dict[str, Any]:
+        return {**_topic_state(sns, arn), **_delivery_status(sns, arn)}
+
+    return Seeded(
+        resource=Resource.of_arn(topic, "AwsSnsTopic"),
+        state=lambda: _delivery_status(sns, topic),
+        bystanders=lambda: (
+            _topic_state(sns, topic),
+            {k: v for k, v in _delivery_status(sns, topic).items() if k in preset},
+            everything(other),
+            subscriptions(topic),
+            sns.list_tags_for_resource(ResourceArn=topic)["Tags"],
+        ),
+    )
+
+
+@seeder("SNS.2")
+def topic_without_delivery_status_logging(where: Where) -> Seeded:
+    """A topic with SQS and HTTPS subscribers whose delivery status is logged for no protocol."""
+    return _logging_seed(where, "seeded-sns2", {})
+
+
+@seeder("SNS.2", shape="sample-rate-only")
+def topic_with_sample_rate_but_no_role(where: Where) -> Seeded:
+    """A success sample rate of 25% was set for SQS and HTTP deliveries, but no feedback role: nothing is
+    logged. The remediation adds the roles and must keep those sample rates."""
+    return _logging_seed(
+        where, "seeded-sns2-rate", {"SQSSuccessFeedbackSampleRate": "25", "HTTPSuccessFeedbackSampleRate": "25"}
+    )
