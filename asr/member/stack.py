@@ -17,6 +17,8 @@ from constructs import Construct
 
 from asr import solution
 from asr.cdk_common import Distribution, SolutionStack, acknowledge
+from asr.member.runbooks import runbook_parts as runbook_parts_of
+from asr.member.runbooks import uses_namespace
 from asr.playbooks.data import Standard
 
 
@@ -72,19 +74,47 @@ class MemberStack(SolutionStack):
             ),
         )
 
+        key_mode = self.parameter(
+            solution.KEY_MODE_PARAMETER,
+            default=solution.KEY_MODE_NONE,
+            allowed_values=solution.KEY_MODES,
+            description=(
+                "Where the KMS key that remediations encrypt with comes from. None (default): no customer managed "
+                "key; remediations use AWS managed or service-owned encryption where the control accepts it and "
+                "CloudTrail.2 is refused, naming this parameter. Existing: the key named by RemediationKeyArn "
+                "(e.g. the organization key of the org-key stack). PerStack: one key in this account and Region "
+                "(the reference's SO0111-SHARR-Remediation-Key, 1 USD a month; retained if you switch away). "
+                "See docs/encryption.md."
+            ),
+            label="Remediation key: None, Existing or PerStack",
+        )
+        key_arn = self.parameter(
+            solution.KEY_ARN_PARAMETER,
+            default="",
+            allowed_pattern=solution.KEY_ARN_PARAMETER_PATTERN,
+            constraint_description=(
+                "Empty, or the ARN of a KMS key or alias, e.g. arn:aws:kms:{region}:111122223333:alias/"
+                f"{solution.ORG_KMS_ALIAS} (the Region field is replaced by this stack's Region)."
+            ),
+            description=(
+                "Only with RemediationKeyMode Existing: ARN of the KMS key or alias remediations encrypt with. "
+                "Its Region field (write {region}) is replaced by this stack's Region, so one StackSet value "
+                "names the key of each Region. Its key policy must admit this account's "
+                "remediation roles and the services that use it (docs/encryption.md)."
+            ),
+        )
+
         self.parameter_group("LogGroup Configuration", [log_group])
         self.parameter_group("Consolidated control finding Playbook", [load["SC"]])
         self.parameter_group("Security Standard Playbooks", [load[k] for k in sorted(load) if k != "SC"])
         self.parameter_group("Configuration", [redshift_bucket, admin_account, namespace, action_log])
+        self.parameter_group("Remediation encryption key", [key_mode, key_arn])
 
         load_cond = {k: self.equals(solution.load_condition(k), p, "yes") for k, p in load.items()}
         redshift_cond = self.equals("EnableS3BucketForRedShift4", redshift_bucket, "yes")
         cloudtrail_cond = self.equals("CloudTrailCondition", action_log, "yes")
 
-        key = self._remediation_key()
-        self.ssm_parameter(
-            "RemediationKeyArn", solution.SSM_CMK_REMEDIATION_ARN, key.key_arn, "Key remediations encrypt with."
-        )
+        self._remediation_key_parameter(key_mode, key_arn)
         self.ssm_parameter(
             "MemberVersion", solution.SSM_MEMBER_VERSION, dist.version, "Solution version of the member stack."
         )
@@ -104,11 +134,14 @@ class MemberStack(SolutionStack):
 
         common = {"SecHubAdminAccount": admin_account.value_as_string, "Namespace": namespace.value_as_string}
         ordered: list[tuple[cdk.CfnStack, cdk.CfnCondition | None]] = []
-        for part in range(runbook_parts):
+        parts = runbook_parts_of()
+        if len(parts) != runbook_parts:
+            raise ValueError(f"runbook_parts {runbook_parts}: the runbooks are planned in {len(parts)} parts")
+        for part, names in enumerate(parts):
             runbooks = self.nested(
                 solution.runbook_stack_id(part),
                 solution.runbook_template(part),
-                {"Namespace": namespace.value_as_string},
+                {"Namespace": namespace.value_as_string} if uses_namespace(names) else None,
             )
             ordered.append((runbooks, None))
         for std in standards:
@@ -163,7 +196,67 @@ class MemberStack(SolutionStack):
                 gate.add_resource_dependency(previous)
             previous = gate
 
+    def _remediation_key_parameter(self, mode: cdk.CfnParameter, given: cdk.CfnParameter) -> None:
+        """``/Solutions/SO0111/CMK_REMEDIATION_ARN`` for PerStack (the stack's key) and Existing (the given
+        key); absent for None, which remediations read as "no customer managed key".
+
+        The key, its alias and the parameter keep the reference's logical ids, so an in-place update of a
+        reference stack with RemediationKeyMode=PerStack keeps the same key (docs/encryption.md).
+        """
+        per_stack = self.equals(solution.KEY_MODE_PER_STACK_CONDITION, mode, solution.KEY_MODE_PER_STACK)
+        existing = self.equals(solution.KEY_MODE_EXISTING_CONDITION, mode, solution.KEY_MODE_EXISTING)
+        has_key = self.condition(solution.KEY_MODE_HAS_KEY_CONDITION, cdk.Fn.condition_or(per_stack, existing))
+        cdk.CfnRule(
+            self,
+            "ExistingKeyNeedsArn",
+            rule_condition=cdk.Fn.condition_equals(mode.value_as_string, solution.KEY_MODE_EXISTING),
+            assertions=[
+                cdk.CfnRuleAssertion(
+                    assert_=cdk.Fn.condition_not(cdk.Fn.condition_equals(given.value_as_string, "")),
+                    assert_description=(
+                        "RemediationKeyMode Existing needs RemediationKeyArn: the ARN of a KMS key or alias."
+                    ),
+                )
+            ],
+        )
+        cdk.CfnRule(
+            self,
+            "KeyArnOnlyWithExisting",
+            rule_condition=cdk.Fn.condition_not(
+                cdk.Fn.condition_equals(mode.value_as_string, solution.KEY_MODE_EXISTING)
+            ),
+            assertions=[
+                cdk.CfnRuleAssertion(
+                    assert_=cdk.Fn.condition_equals(given.value_as_string, ""),
+                    assert_description=(
+                        "RemediationKeyArn is used only with RemediationKeyMode Existing: set the mode to Existing "
+                        "or leave RemediationKeyArn empty."
+                    ),
+                )
+            ],
+        )
+        key = self._remediation_key()
+        for child in key.node.find_all():
+            if isinstance(child, cdk.CfnResource):
+                child.cfn_options.condition = per_stack
+        # The Region field of the given ARN is this stack's (written {region}, or any Region): one StackSet
+        # value names the key of each Region. The padding keeps Fn::Select in range for an empty value.
+        parts = cdk.Fn.split(":", cdk.Fn.join("", [given.value_as_string, ":::::"]))
+        given_here = cdk.Fn.join(
+            ":",
+            [*(cdk.Fn.select(i, parts) for i in range(3)), cdk.Aws.REGION, *(cdk.Fn.select(i, parts) for i in (4, 5))],
+        )
+        param = self.ssm_parameter(
+            solution.KEY_PARAMETER_LOGICAL_ID,
+            solution.SSM_CMK_REMEDIATION_ARN,
+            cdk.Token.as_string(cdk.Fn.condition_if(per_stack.logical_id, key.key_arn, given_here)),
+            "KMS key remediations encrypt with (RemediationKeyMode PerStack or Existing).",
+        )
+        param.cfn_options.condition = has_key
+
     def _remediation_key(self) -> kms.Key:
+        """The reference's per-stack key (RemediationKeyMode=PerStack): never deleted by the stack, on
+        removal, replacement or a change of mode (DeletionPolicy and UpdateReplacePolicy Retain)."""
         key = kms.Key(
             self,
             "SHARRRemediationKey",
@@ -172,6 +265,12 @@ class MemberStack(SolutionStack):
             description="Automated Security Response on AWS: key that remediations encrypt resources with.",
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
+        cfn_key = key.node.default_child
+        assert isinstance(cfn_key, kms.CfnKey)
+        cfn_key.override_logical_id(solution.MEMBER_KEY_LOGICAL_ID)
+        alias = key.node.find_child("Alias").node.default_child
+        assert isinstance(alias, kms.CfnAlias)
+        alias.override_logical_id(solution.MEMBER_KEY_ALIAS_LOGICAL_ID)
         services = [
             "sns.amazonaws.com",
             "s3.amazonaws.com",

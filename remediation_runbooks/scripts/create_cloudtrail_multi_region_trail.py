@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +24,38 @@ PUBLIC_ACCESS_BLOCK = {
 
 class RemediationError(Exception):
     """Raised with a message meant for the security engineer reading the output."""
+
+
+# --- the member's remediation key (docs/encryption.md) ---------------------------------
+#
+# The member stack writes /Solutions/SO0111/CMK_REMEDIATION_ARN with RemediationKeyMode PerStack (its
+# own key) or Existing (e.g. the organization key); with RemediationKeyMode None there is no such
+# parameter and no customer managed key.
+KEY_PARAMETER = "/Solutions/SO0111/CMK_REMEDIATION_ARN"
+KEY_MODE_HINT = (
+    "deploy the member stack with RemediationKeyMode Existing (and RemediationKeyArn) or PerStack in this "
+    "account and Region, or pass KMSKeyArn"
+)
+_KEY_OR_ALIAS_ARN = re.compile(
+    r"^arn:(?:aws|aws-cn|aws-us-gov):kms:[a-z]{2}(?:-gov)?-[a-z]+-\d:\d{12}:(?:key|alias)/[\w/-]{1,250}$"
+)
+
+
+def configured_key(given: str, region: str | None = None) -> str:
+    """The customer managed key to encrypt with: ``given`` (the document's key input) when set, else the
+    member stack's key of ``region`` (CMK_REMEDIATION_ARN), else "" (RemediationKeyMode None)."""
+    if given.strip():
+        return given.strip()
+    ssm = boto3.client("ssm", region_name=region, config=BOTO_CONFIG)
+    try:
+        value = str(ssm.get_parameter(Name=KEY_PARAMETER)["Parameter"]["Value"]).strip()
+    except ssm.exceptions.ParameterNotFound:
+        return ""
+    if not _KEY_OR_ALIAS_ARN.match(value):
+        raise RemediationError(
+            f"{KEY_PARAMETER} {value!r}: not a KMS key or alias ARN (the member stack's RemediationKeyArn sets it)"
+        )
+    return value
 
 
 def _identity(partition_input: str) -> tuple[str, str, str]:
@@ -141,7 +174,9 @@ def create_buckets(event: dict[str, Any], _context: Any) -> dict[str, str]:
         # corrected where it lives: the solution's buckets are not needed.
         return {"AccessLogBucket": log_bucket, "TrailBucket": trail_bucket, "BucketsCreated": "none"}
     if found is None:
-        _check_key(event["KMSKeyArn"])  # before creating anything
+        key = configured_key(event.get("KMSKeyArn", ""))
+        if key:
+            _check_key(key)  # before creating anything
     s3 = boto3.client("s3", config=BOTO_CONFIG)
     created = []
     for name, policy in (
@@ -304,14 +339,24 @@ def create_trail(event: dict[str, Any], _context: Any, sleep: Callable[[float], 
         }
     target = _trail_to_correct(candidates)
     if target is None:
-        _check_key(event["KMSKeyArn"])
+        # CloudTrail.1 asks for a logging multi-Region trail, not for SSE-KMS: without a customer managed key
+        # (RemediationKeyMode None) the log files are encrypted with SSE-S3, CloudTrail's default
+        # (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/encrypting-cloudtrail-log-files-with-aws-kms.html).
+        key = configured_key(event.get("KMSKeyArn", ""))
+        encryption = {"KmsKeyId": key} if key else {}
+        if key:
+            _check_key(key)
         target = cloudtrail.create_trail(
             Name=TRAIL_NAME, S3BucketName=event["TrailBucket"], IsMultiRegionTrail=True,
-            IncludeGlobalServiceEvents=True, EnableLogFileValidation=True, KmsKeyId=event["KMSKeyArn"],
+            IncludeGlobalServiceEvents=True, EnableLogFileValidation=True, **encryption,
         )
         target.setdefault("Name", TRAIL_NAME)
         cloudtrail.put_event_selectors(TrailName=target["TrailARN"], EventSelectors=[dict(MANAGEMENT_SELECTOR)])
-        changes.append("Trail created")
+        changes.append(
+            "Trail created" if key
+            else "Trail created (log files encrypted with SSE-S3: no customer managed key is configured; "
+            "CloudTrail.2 needs one)"
+        )
     changes += _correct(target)
     _verify(target["TrailARN"], _home_region(target), sleep)
     return {

@@ -26,6 +26,38 @@ class RemediationError(Exception):
     """Raised with a message meant for the security engineer reading the output."""
 
 
+# --- the member's remediation key (docs/encryption.md) ---------------------------------
+#
+# The member stack writes /Solutions/SO0111/CMK_REMEDIATION_ARN with RemediationKeyMode PerStack (its
+# own key) or Existing (e.g. the organization key); with RemediationKeyMode None there is no such
+# parameter and no customer managed key.
+KEY_PARAMETER = "/Solutions/SO0111/CMK_REMEDIATION_ARN"
+KEY_MODE_HINT = (
+    "deploy the member stack with RemediationKeyMode Existing (and RemediationKeyArn) or PerStack in this "
+    "account and Region, or pass KMSKeyArn"
+)
+_KEY_OR_ALIAS_ARN = re.compile(
+    r"^arn:(?:aws|aws-cn|aws-us-gov):kms:[a-z]{2}(?:-gov)?-[a-z]+-\d:\d{12}:(?:key|alias)/[\w/-]{1,250}$"
+)
+
+
+def configured_key(given: str, region: str | None = None) -> str:
+    """The customer managed key to encrypt with: ``given`` (the document's key input) when set, else the
+    member stack's key of ``region`` (CMK_REMEDIATION_ARN), else "" (RemediationKeyMode None)."""
+    if given.strip():
+        return given.strip()
+    ssm = boto3.client("ssm", region_name=region, config=BOTO_CONFIG)
+    try:
+        value = str(ssm.get_parameter(Name=KEY_PARAMETER)["Parameter"]["Value"]).strip()
+    except ssm.exceptions.ParameterNotFound:
+        return ""
+    if not _KEY_OR_ALIAS_ARN.match(value):
+        raise RemediationError(
+            f"{KEY_PARAMETER} {value!r}: not a KMS key or alias ARN (the member stack's RemediationKeyArn sets it)"
+        )
+    return value
+
+
 def _check_log_group(logs: Any, name: str) -> None:
     for page in logs.get_paginator("describe_log_groups").paginate(logGroupNamePrefix=name):
         if any(group["logGroupName"] == name for group in page["logGroups"]):
@@ -68,8 +100,8 @@ def _configured_topic(account: str, region: str) -> str | None:
 
 
 def _ensure_topic(name: str, key_arn: str) -> tuple[str, bool]:
-    """ARN of the alarm topic: the one TOPIC_PARAMETER names, else topic ``name``, created encrypted with
-    ``key_arn`` if missing; an existing topic is kept as is."""
+    """ARN of the alarm topic: the one TOPIC_PARAMETER names, else topic ``name``, created if missing
+    (encrypted with ``key_arn`` or the member's key, unencrypted without one); an existing topic is kept."""
     caller = boto3.client("sts", config=BOTO_CONFIG).get_caller_identity()
     sns = boto3.client("sns", config=BOTO_CONFIG)
     partition, region = caller["Arn"].split(":")[1], sns.meta.region_name
@@ -82,8 +114,17 @@ def _ensure_topic(name: str, key_arn: str) -> tuple[str, bool]:
         return arn, False
     except sns.exceptions.NotFoundException:
         pass
-    _check_key(key_arn)
-    return sns.create_topic(Name=name, Attributes={"KmsMasterKeyId": key_arn})["TopicArn"], True
+    key = configured_key(key_arn)
+    if not key:
+        # RemediationKeyMode None: CloudWatch alarms publish as cloudwatch.amazonaws.com, which cannot use the
+        # AWS managed key alias/aws/sns (its key policy cannot be changed), so a topic encrypted with it would
+        # drop every alarm notification
+        # (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
+        # The topic is created without SSE; a customer managed key (RemediationKeyMode Existing/PerStack) whose
+        # policy admits cloudwatch.amazonaws.com encrypts it.
+        return sns.create_topic(Name=name)["TopicArn"], True
+    _check_key(key)
+    return sns.create_topic(Name=name, Attributes={"KmsMasterKeyId": key})["TopicArn"], True
 
 
 def _record_topic(topic_arn: str) -> None:
@@ -221,7 +262,7 @@ def create_log_metric_filter_and_alarm(event: dict[str, Any], _context: Any) -> 
             "multi-Region trail that logs all management events deliver to this log group (CloudTrail.1, "
             "CloudTrail.5; see /Solutions/SO0111/Metrics_LogGroupName), then run again. Nothing was changed."
         )
-    topic_arn, topic_created = _ensure_topic(event["SNSTopicName"], event["KMSKeyArn"])
+    topic_arn, topic_created = _ensure_topic(event["SNSTopicName"], event.get("KMSKeyArn", ""))
     _record_topic(topic_arn)
     filter_changed = _ensure_filter(logs, event)
     alarm_changed = _ensure_alarm(event, topic_arn)

@@ -30,6 +30,24 @@ class RemediationError(Exception):
     """Raised with a message meant for the security engineer reading the output."""
 
 
+# The member's key (RemediationKeyMode PerStack/Existing); absent with None (docs/encryption.md).
+KEY_PARAMETER = "/Solutions/SO0111/CMK_REMEDIATION_ARN"
+
+
+def configured_key(given: str) -> str:
+    """``given``, else the member's key, else ""."""
+    if given.strip():
+        return given.strip()
+    ssm = boto3.client("ssm", config=BOTO_CONFIG)
+    try:
+        value = ssm.get_parameter(Name=KEY_PARAMETER)["Parameter"]["Value"]
+    except ssm.exceptions.ParameterNotFound:
+        return ""
+    if not value.startswith("arn:"):
+        raise RemediationError(f"{KEY_PARAMETER} {value!r}: not a KMS key ARN")
+    return value
+
+
 def _where() -> tuple[str, str, str]:
     """(partition, account, region) of the execution."""
     caller = boto3.client("sts", config=BOTO_CONFIG).get_caller_identity()
@@ -83,7 +101,9 @@ def plan(event: dict[str, Any], _context: Any) -> dict[str, Any]:
     if not _recorders(config):
         _check_service_role(boto3.client("iam", config=BOTO_CONFIG), event["AWSServiceRoleForConfig"])
     if needs_channel:
-        _check_key(event["KMSKeyArn"])
+        key = configured_key(event.get("KMSKeyArn", ""))
+        if key:
+            _check_key(key)
     return {
         "NeedsDeliveryChannel": needs_channel,
         "AccessLogBucket": f"so0111-accesslogs-{account}-{region}",
@@ -143,7 +163,11 @@ def _ensure_topic(partition: str, account: str, region: str, name: str, key_arn:
         sns.get_topic_attributes(TopicArn=arn)
         return arn
     except sns.exceptions.NotFoundException:
-        return sns.create_topic(Name=name, Attributes={"KmsMasterKeyId": key_arn})["TopicArn"]
+        pass
+    # No customer managed key: no SSE (not alias/aws/sns, docs/encryption.md).
+    key = configured_key(key_arn)
+    attributes = {"KmsMasterKeyId": key} if key else {}
+    return sns.create_topic(Name=name, Attributes=attributes)["TopicArn"]
 
 
 def config_bucket_policy(partition: str, account: str, bucket: str) -> dict[str, Any]:
@@ -227,7 +251,7 @@ def _create_config_bucket(partition: str, account: str, region: str, bucket: str
 
 def create_delivery_channel(event: dict[str, Any], _context: Any) -> dict[str, str]:
     partition, account, region = _where()
-    topic_arn = _ensure_topic(partition, account, region, event["SNSTopicName"], event["KMSKeyArn"])
+    topic_arn = _ensure_topic(partition, account, region, event["SNSTopicName"], event.get("KMSKeyArn", ""))
     boto3.client("ssm", config=BOTO_CONFIG).put_parameter(
         Name=TOPIC_PARAMETER, Value=topic_arn, Type="String", Overwrite=True
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +20,38 @@ DESTINATIONS = ("TopicConfigurations", "QueueConfigurations", "LambdaFunctionCon
 
 class RemediationError(Exception):
     """Raised with a message meant for the security engineer reading the output."""
+
+
+# --- the member's remediation key (docs/encryption.md) ---------------------------------
+#
+# The member stack writes /Solutions/SO0111/CMK_REMEDIATION_ARN with RemediationKeyMode PerStack (its
+# own key) or Existing (e.g. the organization key); with RemediationKeyMode None there is no such
+# parameter and no customer managed key.
+KEY_PARAMETER = "/Solutions/SO0111/CMK_REMEDIATION_ARN"
+KEY_MODE_HINT = (
+    "deploy the member stack with RemediationKeyMode Existing (and RemediationKeyArn) or PerStack in this "
+    "account and Region, or pass KMSKeyArn"
+)
+_KEY_OR_ALIAS_ARN = re.compile(
+    r"^arn:(?:aws|aws-cn|aws-us-gov):kms:[a-z]{2}(?:-gov)?-[a-z]+-\d:\d{12}:(?:key|alias)/[\w/-]{1,250}$"
+)
+
+
+def configured_key(given: str, region: str | None = None) -> str:
+    """The customer managed key to encrypt with: ``given`` (the document's key input) when set, else the
+    member stack's key of ``region`` (CMK_REMEDIATION_ARN), else "" (RemediationKeyMode None)."""
+    if given.strip():
+        return given.strip()
+    ssm = boto3.client("ssm", region_name=region, config=BOTO_CONFIG)
+    try:
+        value = str(ssm.get_parameter(Name=KEY_PARAMETER)["Parameter"]["Value"]).strip()
+    except ssm.exceptions.ParameterNotFound:
+        return ""
+    if not _KEY_OR_ALIAS_ARN.match(value):
+        raise RemediationError(
+            f"{KEY_PARAMETER} {value!r}: not a KMS key or alias ARN (the member stack's RemediationKeyArn sets it)"
+        )
+    return value
 
 
 # S3 bucket settings are eventually consistent ("Bucket configurations have an eventual consistency model",
@@ -100,23 +133,32 @@ def _check_key(key_arn: str) -> None:
 def ensure_topic(name: str, account: str, region: str, partition: str, key_arn: str) -> tuple[str, list[str]]:
     """ARN of the topic (created if missing) whose policy lets this account's buckets publish.
 
-    The topic is encrypted with ``key_arn`` (SNS.1 flags a topic without KmsMasterKeyId,
+    The topic is encrypted with ``key_arn`` or the member's key, if any (SNS.1 flags a topic without KmsMasterKeyId,
     https://docs.aws.amazon.com/securityhub/latest/userguide/sns-controls.html#sns-1); a topic already
     encrypted keeps its key. S3 can only publish to an encrypted topic whose key policy lets
     s3.amazonaws.com use the key: the solution's remediation key does."""
     sns = boto3.client("sns", config=BOTO_CONFIG)
     arn = f"arn:{partition}:sns:{region}:{account}:{name}"
     changes = []
+    # Without a customer managed key (RemediationKeyMode None) the topic has no SSE: S3 cannot publish to a
+    # topic encrypted with the AWS managed key alias/aws/sns, whose policy admits no service
+    # (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
+    key_arn = configured_key(key_arn)
     try:
         attributes = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
     except ClientError as err:
         if _error_code(err) not in ("NotFound", "NotFoundException"):
             raise
-        _check_key(key_arn)
-        arn = sns.create_topic(Name=name, Attributes={"KmsMasterKeyId": key_arn})["TopicArn"]
+        if key_arn:
+            _check_key(key_arn)
+        arn = sns.create_topic(Name=name, Attributes={"KmsMasterKeyId": key_arn} if key_arn else {})["TopicArn"]
         attributes = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
-        changes.append(f"created SNS topic {arn} encrypted with {key_arn}")
-    if not attributes.get("KmsMasterKeyId"):
+        changes.append(
+            f"created SNS topic {arn} encrypted with {key_arn}"
+            if key_arn
+            else f"created SNS topic {arn} without SSE (no customer managed key is configured)"
+        )
+    if key_arn and not attributes.get("KmsMasterKeyId"):
         _check_key(key_arn)
         sns.set_topic_attributes(TopicArn=arn, AttributeName="KmsMasterKeyId", AttributeValue=key_arn)
         changes.append(f"topic encrypted with {key_arn}")
@@ -172,7 +214,7 @@ def enable_bucket_event_notifications(
             **result,
             "Message": f"Bucket {bucket} already sends every requested event type elsewhere; nothing changed.",
         }
-    topic_arn, changes = ensure_topic(event["TopicName"], owner, region, partition, event["KmsKeyArn"])
+    topic_arn, changes = ensure_topic(event["TopicName"], owner, region, partition, event.get("KmsKeyArn", ""))
     mine = _mine(config)
     if not (mine and mine["TopicArn"] == topic_arn and set(mine["Events"]) == set(events)):
         _put(s3, bucket, owner, config, topic_arn, events)

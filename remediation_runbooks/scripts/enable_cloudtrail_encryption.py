@@ -165,23 +165,44 @@ def _check_readers(bucket: str, key_arn: str, account: str, region: str, trail_a
         )
 
 
-def _key_for_region(key_arn: str, bucket_region: str, bucket: str) -> str:
-    """``key_arn`` if it is in the bucket's Region, else the solution's remediation key of that Region."""
-    match = _KEY_ARN.match(key_arn)
-    if not match:
-        raise RemediationError(f"KMSKeyArn {key_arn}: not a KMS key or alias ARN")
-    if match["region"] == bucket_region:
-        return key_arn
-    ssm = boto3.client("ssm", region_name=bucket_region, config=BOTO_CONFIG)
+def _member_key(region: str) -> str:
+    """CMK_REMEDIATION_ARN of ``region`` ("" when the member stack there has RemediationKeyMode None)."""
+    ssm = boto3.client("ssm", region_name=region, config=BOTO_CONFIG)
     try:
-        return str(ssm.get_parameter(Name=KEY_PARAMETER)["Parameter"]["Value"])
+        return str(ssm.get_parameter(Name=KEY_PARAMETER)["Parameter"]["Value"]).strip()
     except ClientError as err:
         if _code(err) not in ("ParameterNotFound", "AccessDeniedException", "AccessDenied"):
             raise
+    return ""
+
+
+def _key_for_region(key_arn: str, bucket_region: str, bucket: str) -> str:
+    """``key_arn`` if it is in the bucket's Region, else the member's remediation key of that Region.
+
+    CloudTrail.2 asks for SSE-KMS with a customer managed key: there is no AWS managed key for CloudTrail.
+    Without one (RemediationKeyMode None, no KMSKeyArn) the trail is refused, naming what to set.
+    """
+    if key_arn:
+        match = _KEY_ARN.match(key_arn)
+        if not match:
+            raise RemediationError(f"KMSKeyArn {key_arn}: not a KMS key or alias ARN")
+        if match["region"] == bucket_region:
+            return key_arn
+    member = _member_key(bucket_region)
+    if member:
+        return member
+    if not key_arn:
+        raise RemediationError(
+            f"CloudTrail.2 needs a customer managed KMS key in {bucket_region} (the Region of the trail's bucket "
+            f"{bucket}), and none is configured: the member stack there has RemediationKeyMode None (no "
+            f"{KEY_PARAMETER}). Set RemediationKeyMode to Existing (with RemediationKeyArn, e.g. the organization "
+            "key) or PerStack on the member stack, or pass KMSKeyArn; nothing was changed."
+        )
     raise RemediationError(
-        f"KMSKeyArn {key_arn}: the key is in Region {match['region']}, but CloudTrail needs a key in the Region of the "
-        f"trail's bucket {bucket} ({bucket_region}), and {KEY_PARAMETER} names none there (deploy the member stack "
-        f"in {bucket_region}, or pass KMSKeyArn of a key in {bucket_region}); nothing was changed."
+        f"KMSKeyArn {key_arn}: the key is in Region {_KEY_ARN.match(key_arn)['region']}, but CloudTrail needs a key "
+        f"in the Region of the trail's bucket {bucket} ({bucket_region}), and {KEY_PARAMETER} names none there "
+        f"(deploy the member stack in {bucket_region} with RemediationKeyMode Existing or PerStack, or pass "
+        f"KMSKeyArn of a key in {bucket_region}); nothing was changed."
     )
 
 
@@ -203,7 +224,7 @@ def enable_cloudtrail_encryption(
     account = trail_arn.split(":")[4]
     bucket = trail["S3BucketName"]
     bucket_region = _bucket_region(bucket, account, trail_arn)
-    key_arn = _usable_key(_key_for_region(event["KMSKeyArn"], bucket_region, bucket))
+    key_arn = _usable_key(_key_for_region(event.get("KMSKeyArn", "").strip(), bucket_region, bucket))
     _check_readers(bucket, key_arn, account, bucket_region, trail_arn)
     cloudtrail.update_trail(Name=trail_arn, KmsKeyId=key_arn)
     after = _get_trail(cloudtrail, trail_arn).get("KmsKeyId")

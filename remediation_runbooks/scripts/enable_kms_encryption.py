@@ -6,6 +6,7 @@ Both documents embed this script; each has its own handler.
 from __future__ import annotations
 
 import json
+import re
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -14,10 +15,43 @@ from botocore.config import Config
 
 BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
 SSE_SQS = "SSE-SQS"
+AWS_MANAGED_SNS_KEY = "alias/aws/sns"
 
 
 class RemediationError(Exception):
     """Raised with a message meant for the security engineer reading the output."""
+
+
+# --- the member's remediation key (docs/encryption.md) ---------------------------------
+#
+# The member stack writes /Solutions/SO0111/CMK_REMEDIATION_ARN with RemediationKeyMode PerStack (its
+# own key) or Existing (e.g. the organization key); with RemediationKeyMode None there is no such
+# parameter and no customer managed key.
+KEY_PARAMETER = "/Solutions/SO0111/CMK_REMEDIATION_ARN"
+KEY_MODE_HINT = (
+    "deploy the member stack with RemediationKeyMode Existing (and RemediationKeyArn) or PerStack in this "
+    "account and Region, or pass KMSKeyArn"
+)
+_KEY_OR_ALIAS_ARN = re.compile(
+    r"^arn:(?:aws|aws-cn|aws-us-gov):kms:[a-z]{2}(?:-gov)?-[a-z]+-\d:\d{12}:(?:key|alias)/[\w/-]{1,250}$"
+)
+
+
+def configured_key(given: str, region: str | None = None) -> str:
+    """The customer managed key to encrypt with: ``given`` (the document's key input) when set, else the
+    member stack's key of ``region`` (CMK_REMEDIATION_ARN), else "" (RemediationKeyMode None)."""
+    if given.strip():
+        return given.strip()
+    ssm = boto3.client("ssm", region_name=region, config=BOTO_CONFIG)
+    try:
+        value = str(ssm.get_parameter(Name=KEY_PARAMETER)["Parameter"]["Value"]).strip()
+    except ssm.exceptions.ParameterNotFound:
+        return ""
+    if not _KEY_OR_ALIAS_ARN.match(value):
+        raise RemediationError(
+            f"{KEY_PARAMETER} {value!r}: not a KMS key or alias ARN (the member stack's RemediationKeyArn sets it)"
+        )
+    return value
 
 
 def check_key(key_arn: str) -> str:
@@ -136,17 +170,39 @@ def key_admits(key_policy: dict[str, Any], publisher: str) -> bool:
     return allowed == set(PUBLISH_KEY_ACTIONS)
 
 
-def check_publishers(topic_arn: str, attributes: dict[str, str], key_arn: str, key_id: str) -> None:
+def check_publishers(
+    topic_arn: str, attributes: dict[str, str], key_arn: str, key_id: str, aws_managed: bool = False
+) -> None:
     """Refuse a key that some publisher of the topic could not use: encrypting would drop its messages."""
     publishers = topic_publishers(json.loads(attributes.get("Policy") or "{}"), topic_arn)
     publishers.update(alarm_publishers(boto3.client("cloudwatch", config=BOTO_CONFIG), topic_arn))
     if not publishers:
         return
     kms = boto3.client("kms", config=BOTO_CONFIG)
+    owner = key_id.split(":")[4]
+    if owner != topic_arn.split(":")[4]:
+        # GetKeyPolicy does not work across accounts
+        # (https://docs.aws.amazon.com/kms/latest/APIReference/API_GetKeyPolicy.html): what the key admits
+        # cannot be checked from here.
+        who = ", ".join(sorted(publishers))
+        raise RemediationError(
+            f"TopicArn {topic_arn}: publishers {who} need kms:GenerateDataKey* and kms:Decrypt on the key of "
+            f"KmsKeyArn {key_arn}, which belongs to account {owner}: its key policy cannot be read from here to "
+            f"check it admits them. Encrypt this topic by hand once the key policy admits them ({SNS_KEY_DOC}). "
+            "Nothing changed."
+        )
     key_policy = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
     stranded = {p: where for p, where in sorted(publishers.items()) if not key_admits(key_policy, p)}
     if stranded:
         who = "; ".join(f"{p} ({where})" for p, where in stranded.items())
+        if aws_managed:
+            raise RemediationError(
+                f"TopicArn {topic_arn}: publishers {who} could not use the AWS managed key {key_arn}: its key "
+                "policy admits no AWS service or other account and cannot be changed, so their messages would be "
+                "refused once the topic is encrypted. No customer managed key is configured here (member stack "
+                f"RemediationKeyMode None): {KEY_MODE_HINT}, with a key whose policy admits them "
+                f"({SNS_KEY_DOC}). Nothing changed."
+            )
         raise RemediationError(
             f"TopicArn {topic_arn}: publishers {who} could not use the key of KmsKeyArn {key_arn}: its key policy "
             f"does not allow them kms:GenerateDataKey* and kms:Decrypt, so their messages would be refused once "
@@ -156,7 +212,7 @@ def check_publishers(topic_arn: str, attributes: dict[str, str], key_arn: str, k
 
 
 def encrypt_sns_topic(event: dict[str, Any], _context: Any) -> dict[str, str]:
-    topic_arn, key_arn = event["TopicArn"], event["KmsKeyArn"]
+    topic_arn, key_arn = event["TopicArn"], event.get("KmsKeyArn", "")
     sns = boto3.client("sns", config=BOTO_CONFIG)
     try:
         attributes = sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"]
@@ -165,8 +221,16 @@ def encrypt_sns_topic(event: dict[str, Any], _context: Any) -> dict[str, str]:
     before = attributes.get("KmsMasterKeyId", "")
     if before:
         return _result("TopicArn", topic_arn, before, before)
+    key_arn = configured_key(key_arn)
+    aws_managed = not key_arn
+    if aws_managed:
+        # RemediationKeyMode None: the AWS managed key of SNS passes SNS.1 and costs nothing; DescribeKey creates
+        # it on first use (https://docs.aws.amazon.com/kms/latest/APIReference/API_DescribeKey.html). Publishers
+        # that are AWS services or other accounts cannot use it: check_publishers refuses those topics.
+        _, partition, _, region, account, _ = topic_arn.split(":", 5)
+        key_arn = f"arn:{partition}:kms:{region}:{account}:{AWS_MANAGED_SNS_KEY}"
     key_id = check_key(key_arn)
-    check_publishers(topic_arn, attributes, key_arn, key_id)
+    check_publishers(topic_arn, attributes, key_arn, key_id, aws_managed)
     sns.set_topic_attributes(TopicArn=topic_arn, AttributeName="KmsMasterKeyId", AttributeValue=key_arn)
     after = sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"].get("KmsMasterKeyId", "")
     if after != key_arn:

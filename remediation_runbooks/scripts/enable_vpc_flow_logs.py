@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import boto3
@@ -15,6 +16,38 @@ LIVE_STATES = ("ACTIVE",)
 
 class RemediationError(Exception):
     """Raised with a message meant for the security engineer reading the output."""
+
+
+# --- the member's remediation key (docs/encryption.md) ---------------------------------
+#
+# The member stack writes /Solutions/SO0111/CMK_REMEDIATION_ARN with RemediationKeyMode PerStack (its
+# own key) or Existing (e.g. the organization key); with RemediationKeyMode None there is no such
+# parameter and no customer managed key.
+KEY_PARAMETER = "/Solutions/SO0111/CMK_REMEDIATION_ARN"
+KEY_MODE_HINT = (
+    "deploy the member stack with RemediationKeyMode Existing (and RemediationKeyArn) or PerStack in this "
+    "account and Region, or pass KMSKeyArn"
+)
+_KEY_OR_ALIAS_ARN = re.compile(
+    r"^arn:(?:aws|aws-cn|aws-us-gov):kms:[a-z]{2}(?:-gov)?-[a-z]+-\d:\d{12}:(?:key|alias)/[\w/-]{1,250}$"
+)
+
+
+def configured_key(given: str, region: str | None = None) -> str:
+    """The customer managed key to encrypt with: ``given`` (the document's key input) when set, else the
+    member stack's key of ``region`` (CMK_REMEDIATION_ARN), else "" (RemediationKeyMode None)."""
+    if given.strip():
+        return given.strip()
+    ssm = boto3.client("ssm", region_name=region, config=BOTO_CONFIG)
+    try:
+        value = str(ssm.get_parameter(Name=KEY_PARAMETER)["Parameter"]["Value"]).strip()
+    except ssm.exceptions.ParameterNotFound:
+        return ""
+    if not _KEY_OR_ALIAS_ARN.match(value):
+        raise RemediationError(
+            f"{KEY_PARAMETER} {value!r}: not a KMS key or alias ARN (the member stack's RemediationKeyArn sets it)"
+        )
+    return value
 
 
 def log_group_name(vpc_id: str) -> str:
@@ -57,6 +90,19 @@ def _ensure_log_group(logs: Any, group: str, kms_key_arn: str) -> tuple[bool, st
     existing = _find_log_group(logs, group)
     if existing:
         return False, existing.get("kmsKeyId", "none")
+    if not kms_key_arn:
+        # RemediationKeyMode None: CloudWatch Logs encrypts log data at rest anyway, with a key it owns
+        # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html); EC2.6 asks only
+        # for the flow log.
+        logs.create_log_group(logGroupName=group)
+        return True, "none (CloudWatch Logs default encryption)"
+    if ":alias/" in kms_key_arn:
+        # CloudWatch Logs takes a key ARN, not an alias: resolve it.
+        kms = boto3.client("kms", config=BOTO_CONFIG)
+        try:
+            kms_key_arn = kms.describe_key(KeyId=kms_key_arn)["KeyMetadata"]["Arn"]
+        except kms.exceptions.NotFoundException:
+            raise RemediationError(f"KMSKeyArn {kms_key_arn}: no such KMS key") from None
     try:
         logs.create_log_group(logGroupName=group, kmsKeyId=kms_key_arn)
     except ClientError as err:
@@ -75,7 +121,7 @@ def _ensure_log_group(logs: Any, group: str, kms_key_arn: str) -> tuple[bool, st
 def enable_vpc_flow_logs(event: dict[str, Any], _context: Any) -> dict[str, str]:
     vpc_id = event["VPC"]
     role_arn = event["RemediationRole"]
-    kms_key_arn = event["KMSKeyArn"]
+    kms_key_arn = configured_key(event.get("KMSKeyArn", ""))
     group = log_group_name(vpc_id)
     ec2 = boto3.client("ec2", config=BOTO_CONFIG)
     logs = boto3.client("logs", config=BOTO_CONFIG)

@@ -178,14 +178,22 @@ def test_document_uses_the_remediation_key_of_the_buckets_region(run_runbook):
 
 
 def test_document_refuses_a_key_in_another_region_than_the_bucket(run_runbook):
-    solution_key(REGION, key_in(REGION))  # no member stack (no remediation key) in eu-west-1
+    here = key_in(REGION)
+    solution_key(REGION, here)  # no member key (RemediationKeyMode None) in eu-west-1
     bucket = bucket_in(OTHER_REGION, "trail-bucket-eu")
     trail = boto3.client("cloudtrail", region_name=REGION).create_trail(Name="trl", S3BucketName=bucket)["TrailARN"]
-    execution = run_runbook(DOC, TrailArn=trail, TrailRegion=REGION)
+    execution = run_runbook(DOC, TrailArn=trail, TrailRegion=REGION, KMSKeyArn=here)
     assert execution["AutomationExecutionStatus"] == "Failed"
     assert "CloudTrail needs a key in the Region of the trail's bucket trail-bucket-eu (eu-west-1)" in (
         execution["FailureMessage"]
     )
+    # Without KMSKeyArn: the member key of the bucket's Region, and there is none there.
+    execution = run_runbook(DOC, TrailArn=trail, TrailRegion=REGION)
+    assert execution["AutomationExecutionStatus"] == "Failed"
+    assert "CloudTrail.2 needs a customer managed KMS key in eu-west-1 (the Region of the trail's bucket " in (
+        execution["FailureMessage"]
+    )
+    assert "RemediationKeyMode" in execution["FailureMessage"]
     assert kms_of(trail) is None
 
 
