@@ -6,7 +6,12 @@
 * ``deployment/global-s3-assets/``: the CloudFormation templates under their
   published names (upload to ``s3://<bucket-base>-reference/<solution>/<version>/``);
 * ``deployment/regional-s3-assets/lambda/``: the Lambda zips (upload to
-  ``s3://<bucket-base>-<region>/<solution>/<version>/lambda/``).
+  ``s3://<bucket-base>-<region>/<solution>/<version>/lambda/``);
+* ``deployment/cdk.out/``: the synthesized cloud assembly, with the CDK's ``validation-report.json``
+  (template validation and cdk-nag; any warning the build prints refers to it).
+
+Without ``-b`` the templates name the placeholder bucket base ``amzn-s3-demo-bucket``, which no
+account can own (``asr.solution.PLACEHOLDER_BUCKET_BASE``): build with your own to deploy.
 
 Two builds of the same commit produce byte-identical files: templates are written
 as synthesized (CDK output is deterministic), and zips have sorted entries, fixed timestamps and fixed modes.
@@ -18,10 +23,9 @@ import argparse
 import json
 import shutil
 import sys
-import tempfile
 import time
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from asr import solution
@@ -31,6 +35,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO_ROOT / "deployment"
 GLOBAL_ASSETS = "global-s3-assets"
 REGIONAL_ASSETS = "regional-s3-assets"
+#: The synthesized cloud assembly, kept after the build (next to the assets) so that the
+#: ``validation-report.json`` the CDK points to on a warning still exists.
+SYNTH_DIR = "cdk.out"
+VALIDATION_REPORT = "validation-report.json"
 
 #: Every file of a zip gets this timestamp (the earliest a zip can hold).
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -48,8 +56,9 @@ class LambdaPackage:
 
 
 #: Modules bundled into every zip, at the same import paths as in the repo, so a
-#: handler imports ``asr.solution`` exactly as the stacks and tests do.
-SHARED_FILES = ("asr/__init__.py", "asr/solution.py", "lambdas/__init__.py")
+#: handler imports ``asr.solution`` (every name) and ``asr.limits`` (every AWS limit on what
+#: it sends) exactly as the stacks and tests do.
+SHARED_FILES = ("asr/__init__.py", "asr/solution.py", "asr/limits.py", "lambdas/__init__.py")
 
 
 def lambda_packages() -> list[LambdaPackage]:
@@ -97,6 +106,8 @@ class BuildReport:
     templates: dict[str, dict]  # published path -> template
     zips: list[Path]
     seconds: float
+    #: template-validation and cdk-nag findings left unacknowledged ("<plugin> <rule> <construct>: <text>")
+    validation_warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         sizes = {path: (self.out / GLOBAL_ASSETS / path).stat().st_size for path in self.templates}
@@ -119,22 +130,42 @@ def synthesize(dist: Distribution, workdir: Path) -> dict[str, tuple[Path, str]]
     return {name: (workdir / f"{name}.template.json", path) for name, path in built.templates.items()}
 
 
+def unacknowledged(report: Path) -> list[str]:
+    """The findings of a CDK ``validation-report.json`` that no acknowledgment covers."""
+    if not report.is_file():
+        return []
+    found = []
+    for plugin in json.loads(report.read_text(encoding="utf-8")).get("pluginReports", []):
+        for violation in plugin.get("violations", []):
+            for construct in violation.get("violatingConstructs") or [{}]:
+                found.append(
+                    f"{plugin.get('pluginName')} {violation.get('ruleName')} {construct.get('constructPath', '?')}: "
+                    f"{violation.get('description', '')}"
+                )
+    return found
+
+
 def build(dist: Distribution, out: Path = DEFAULT_OUT) -> BuildReport:
     start = time.monotonic()
-    global_dir, regional_dir = out / GLOBAL_ASSETS, out / REGIONAL_ASSETS
-    for d in (global_dir, regional_dir):
+    global_dir, regional_dir, synth_dir = out / GLOBAL_ASSETS, out / REGIONAL_ASSETS, out / SYNTH_DIR
+    for d in (global_dir, regional_dir, synth_dir):
         shutil.rmtree(d, ignore_errors=True)
     templates: dict[str, dict] = {}
-    with tempfile.TemporaryDirectory(prefix="asr-synth-") as tmp:
-        for _stack, (source, published) in sorted(synthesize(dist, Path(tmp)).items()):
-            templates[published] = write_template(source, global_dir / published)
+    for _stack, (source, published) in sorted(synthesize(dist, synth_dir).items()):
+        templates[published] = write_template(source, global_dir / published)
     zips = [build_lambda_zip(p, regional_dir / solution.LAMBDA_ASSET_FOLDER) for p in lambda_packages()]
-    return BuildReport(out, templates, zips, time.monotonic() - start)
+    warnings = unacknowledged(synth_dir / VALIDATION_REPORT)
+    return BuildReport(out, templates, zips, time.monotonic() - start, warnings)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m asr.build", description=__doc__.split("\n\n")[0])
-    parser.add_argument("-b", "--bucket", default="solutions", help="bucket base name (default: solutions)")
+    parser.add_argument(
+        "-b",
+        "--bucket",
+        default=solution.PLACEHOLDER_BUCKET_BASE,
+        help=f"bucket base name (default: {solution.PLACEHOLDER_BUCKET_BASE}, a placeholder no one owns)",
+    )
     parser.add_argument("-v", "--version", default=solution.VERSION, help=f"version (default: {solution.VERSION})")
     parser.add_argument("-o", "--out", type=Path, default=DEFAULT_OUT, help="output folder (default: deployment/)")
     parser.add_argument("-t", "--dev", action="store_true", help="development build: solution id DEV-SO0111")
@@ -150,6 +181,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(err))
     report = build(dist, args.out)
     print(f"built into {args.out}: {report.summary()}")
+    if dist.bucket_base == solution.PLACEHOLDER_BUCKET_BASE:
+        print(
+            f"templates name the placeholder bucket base {dist.bucket_base} (no one's buckets); "
+            "to deploy, build with your own: make BUCKET=<bucket-base> (docs/deploy.md)"
+        )
     return 0
 
 
