@@ -19,7 +19,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from asr import solution
+from asr import solution, upgrade
 
 YES_NO = ["yes", "no"]
 
@@ -31,7 +31,7 @@ LAMBDA_RUNTIME = lambda_.Runtime.PYTHON_3_14
 class Distribution:
     """Where the built templates and Lambda zips are published."""
 
-    bucket_base: str = "solutions"
+    bucket_base: str = solution.PLACEHOLDER_BUCKET_BASE
     version: str = solution.VERSION
     solution_id: str = solution.SOLUTION_ID
 
@@ -83,6 +83,50 @@ class SolutionStack(cdk.Stack):
         self._source_code_mapping: cdk.CfnMapping | None = None
         self._groups: list[dict[str, object]] = []
         self._labels: dict[str, dict[str, str]] = {}
+        #: reference v2.3.2 template this stack updates in place (None: a template of ours only)
+        self.reference_template = upgrade.template_file_of_stack(construct_id)
+        self._reference_ids = upgrade.reference_ids(self.reference_template) if self.reference_template else {}
+        self._allocated: dict[str, str] = {}  # construct path -> logical id
+        self._claimed: dict[str, str] = {}  # reference logical id -> construct path
+
+    # --- logical ids ---------------------------------------------------------------
+
+    def _allocate_logical_id(self, cfn_element: cdk.CfnElement) -> str:
+        """CDK's hook for logical ids: a resource the reference v2.3.2 template had keeps the
+        reference's logical id (looked up in ``asr/upgrade/contract.yaml`` by its type and physical
+        name, the nested template it points at, or its construct path for the few unnamed retained
+        ones), so that updating a reference stack in place updates it instead of colliding with it
+        (docs/upgrade.md). Everything else keeps CDK's readable id."""
+        path = cfn_element.node.path
+        known = getattr(self, "_allocated", {}).get(path)
+        if known is not None:
+            return known
+        logical_id = self._reference_logical_id(cfn_element) or super()._allocate_logical_id(cfn_element)
+        if hasattr(self, "_allocated"):
+            self._allocated[path] = logical_id
+        return logical_id
+
+    def _reference_logical_id(self, element: cdk.CfnElement) -> str | None:
+        if not getattr(self, "_reference_ids", None) or not isinstance(element, cdk.CfnResource):
+            return None
+        relative = element.node.path.removeprefix(f"{self.node.path}/")
+        found = self._reference_ids.get(f"path:{relative}")
+        if found is None:
+            # only the identifying property is resolved: others may refer to the resource itself
+            wanted = upgrade.identifying_property(element.cfn_resource_type)
+            props = element._cfn_properties if wanted else {}
+            value = next((v for k, v in props.items() if k.lower() == (wanted or "").lower()), None)
+            key = upgrade.resource_key(element.cfn_resource_type, {wanted: self.resolve(value)}) if value else None
+            found = self._reference_ids.get(f"{element.cfn_resource_type}|{key}") if key else None
+        if found is None:
+            return None
+        other = self._claimed.setdefault(found, element.node.path)
+        if other != element.node.path:
+            raise ValueError(
+                f"{self.reference_template}: reference logical id {found} claimed by both {other} and "
+                f"{element.node.path}: two resources with the same name"
+            )
+        return found
 
     # --- distribution -----------------------------------------------------------
 
@@ -259,7 +303,9 @@ class SolutionStack(cdk.Stack):
             template_url=self.template_url(template_file),
             parameters=dict(parameters) if parameters else None,
         )
-        stack.override_logical_id(construct_id)
+        # the reference's id for a nested template it had (docs/upgrade.md), else the readable construct id
+        reference = self._reference_ids.get(f"AWS::CloudFormation::Stack|nested:{template_file}")
+        stack.override_logical_id(reference or construct_id)
         if condition is not None:
             stack.cfn_options.condition = condition
         return stack
@@ -333,9 +379,7 @@ def function_role(
         construct_id,
         assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
         description=description,
-        inline_policies={
-            policy_name: iam.PolicyDocument.from_json({"Version": "2012-10-17", "Statement": everything})
-        },
+        inline_policies={policy_name: iam.PolicyDocument.from_json({"Version": "2012-10-17", "Statement": everything})},
     )
     acknowledge_wildcards(role, everything, f"{reason}; streams of the function's own log group.")
     return role

@@ -114,11 +114,17 @@ class CustomActions(Construct):
         state_machine: sfn.IStateMachine,
         events_role: iam.IRole,
     ) -> list[cdk.CfnResource]:
-        target = cdk.CfnCustomResource(self, construct_id, service_token=provider.function_arn)
-        target.add_override("Type", "Custom::ActionTarget")
-        target.add_property_override("Name", name)
-        target.add_property_override("Description", description)
-        target.add_property_override("Id", action_id)
+        target = cdk.CfnResource(
+            self,
+            construct_id,
+            type="Custom::ActionTarget",
+            properties={
+                "ServiceToken": provider.function_arn,
+                "Name": name,
+                "Description": description,
+                "Id": action_id,
+            },
+        )
         rule = events.CfnRule(
             self,
             f"{construct_id}Rule",

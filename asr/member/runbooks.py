@@ -5,14 +5,16 @@ One ``ASR-<Name>`` SSM Automation document per file in ``remediation_runbooks/``
 
 from __future__ import annotations
 
+import functools
+import itertools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from asr import documents, solution
+from asr import documents, solution, upgrade
 from asr.cdk_common import Distribution, SolutionStack
 
 #: SSM CreateDocument is throttled per account: at most this many documents of one
@@ -112,13 +114,92 @@ def plan_parts(
     return parts
 
 
-def runbook_parts() -> list[list[str]]:
-    """Remediation runbooks grouped into the runbook templates that hold them."""
+def plan_pinned_parts(
+    sizes: Sequence[tuple[str, int]],
+    pinned: Sequence[Iterable[str]],
+    *,
+    budget: int = PART_BYTES,
+    most: int = PART_DOCUMENTS,
+) -> list[list[str]]:
+    """Split ``(name, bytes)`` into template parts where the names of ``pinned[i]`` stay in part ``i``.
+
+    ``pinned`` lists, per part of a template the reference v2.3.2 split the same way, the names it
+    held there: an in-place update must find each of them in the same template file, or the copy
+    created in another part collides with the one the old part still holds (docs/upgrade.md). The
+    other names fill, in order, any part with room left under ``budget`` bytes and ``most`` items,
+    then new parts after the pinned ones. Sizes are only checked for what we place: a pinned part is
+    as big as its names make it (the template limits test measures the result).
+    """
+    where = {name: index for index, names in enumerate(pinned) for name in names}
+    parts: list[list[str]] = [[] for _ in pinned]
+    used = [0 for _ in pinned]
+    free: list[tuple[str, int]] = []
+    for name, size in sizes:
+        if name in where:
+            parts[where[name]].append(name)
+            used[where[name]] += size
+        else:
+            free.append((name, size))
+    for index, part in enumerate(parts):
+        if not part and any(parts[index + 1 :]):
+            raise ValueError(
+                f"template part {index} would be empty while later parts are not: none of {sorted(pinned[index])} "
+                "is built any more"
+            )
+    while parts and not parts[-1]:
+        parts.pop()
+        used.pop()
+    for name, size in free:
+        if size > budget:
+            raise ValueError(f"{name}: {size} bytes does not fit in one template part ({budget} bytes)")
+        for index, part in enumerate(parts):
+            if used[index] + size <= budget and len(part) < most:
+                part.append(name)
+                used[index] += size
+                break
+        else:
+            parts.append([name])
+            used.append(size)
+    return parts or [[]]
+
+
+def reference_parts(
+    template_of_part: Callable[[int], str], name_of: Callable[[str], str], names: Iterable[str]
+) -> list[set[str]]:
+    """Per part of a split template of the reference (``template_of_part(0)``, ``(1)`` ... as long as
+    the contract has them), which of ``names`` it held (``name_of(name)`` is the physical name)."""
+    names = list(names)
+    pinned: list[set[str]] = []
+    for part in itertools.count():
+        held = upgrade.reference_resource_names(template_of_part(part))
+        if not held:
+            return pinned
+        pinned.append({n for n in names if name_of(n) in held})
+    raise AssertionError("unreachable")
+
+
+def uses_namespace(names: Iterable[str]) -> bool:
+    """Whether any of these remediation runbooks names the Namespace (a role ``SO0111-<Name>-<ns>``):
+    a runbooks part takes the ``Namespace`` parameter only then (an unused parameter is a template
+    warning, and the member stack passes only what the part declares)."""
+    marker = "nsmarker"
+    return any(marker in json.dumps(documents.render_remediation_runbook(n, marker)) for n in names)
+
+
+@functools.cache
+def _runbook_parts() -> tuple[tuple[str, ...], ...]:
     sizes = [
         (name, len(json.dumps(documents.render_remediation_runbook(name, "abcdefghi"), indent=1)))
         for name in documents.remediation_names()
     ]
-    return plan_parts(sizes)
+    pinned = reference_parts(solution.runbook_template, solution.remediation_document, (n for n, _ in sizes))
+    return tuple(tuple(part) for part in plan_pinned_parts(sizes, pinned))
+
+
+def runbook_parts() -> list[list[str]]:
+    """Remediation runbooks grouped into the runbook templates that hold them: those of the
+    reference's runbooks template stay in ours, new ones go where there is room."""
+    return [list(part) for part in _runbook_parts()]
 
 
 class RunbookStack(SolutionStack):
@@ -131,14 +212,15 @@ class RunbookStack(SolutionStack):
             dist=dist,
             description=solution.stack_description(solution.RUNBOOK_STACK, dist.version),
         )
-        namespace = self.namespace_parameter()
+        # "-": never rendered, since these runbooks name no Namespace when the part declares none
+        namespace = self.namespace_parameter().value_as_string if uses_namespace(names) else "-"
         self.documents = create_documents(
             self,
             [
                 (
                     name,
                     solution.remediation_document(name),
-                    documents.render_remediation_runbook(name, namespace.value_as_string, deploy_time=True),
+                    documents.render_remediation_runbook(name, namespace, deploy_time=True),
                 )
                 for name in names
             ],

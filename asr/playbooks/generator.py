@@ -54,8 +54,9 @@ class GeneratorError(ValueError):
 
 @functools.cache
 def parse_script() -> str:
-    """The shared ParseInput script, without docstrings (they would be repeated in
-    every document of every template)."""
+    """The shared ParseInput script, without docstrings and indented by one space per level
+    (both would be repeated in every document of every template: the member templates must hold
+    the control runbooks the reference's held, within CloudFormation's 1 MB, docs/upgrade.md)."""
     tree = ast.parse((SCRIPT_DIR / PARSE_SCRIPT).read_text(encoding="utf-8"))
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
@@ -67,7 +68,16 @@ def parse_script() -> str:
             and isinstance(body[0].value.value, str)
         ):
             node.body = body[1:] or [ast.Pass()]
-    return ast.unparse(tree) + "\n"
+    # ast.unparse indents by four spaces and writes every string on one line (repr), so leading
+    # spaces are only indentation: one space per level is the same program.
+    lines = []
+    for line in ast.unparse(tree).splitlines():
+        text = line.lstrip(" ")
+        lines.append(" " * ((len(line) - len(text)) // 4) + text)
+    script = "\n".join(lines) + "\n"
+    if ast.dump(ast.parse(script)) != ast.dump(tree):
+        raise GeneratorError(f"{PARSE_SCRIPT}: re-indenting changed the program")
+    return script
 
 
 @functools.cache

@@ -20,7 +20,7 @@ from constructs import Construct
 
 from asr import solution
 from asr.cdk_common import Distribution, SolutionStack
-from asr.member.runbooks import create_conditional_documents, plan_parts
+from asr.member.runbooks import create_conditional_documents, plan_pinned_parts, reference_parts
 from asr.playbooks import generator
 from asr.playbooks.data import Standard
 
@@ -34,11 +34,18 @@ MEMBER_PART_BYTES = 400_000
 
 
 def member_parts(std: Standard) -> list[list[str]]:
-    """The own controls of ``std``, grouped into the member templates that hold them."""
+    """The own controls of ``std``, grouped into the member templates that hold them: a control
+    runbook of the reference's ``<KEY>MemberStack[N].template`` stays in that part (an in-place
+    update would otherwise collide, docs/upgrade.md); new ones go where there is room."""
     sizes = [
         (c.control_id, len(json.dumps(generator.control_runbook(std, c, "abcdefghi"), indent=1))) for c in std.own()
     ]
-    return plan_parts(sizes, budget=MEMBER_PART_BYTES)
+    pinned = reference_parts(
+        lambda part: solution.playbook_member_template(std.key, part),
+        std.control_runbook,
+        (cid for cid, _ in sizes),
+    )
+    return plan_pinned_parts(sizes, pinned, budget=MEMBER_PART_BYTES)
 
 
 def _logical(text: str) -> str:

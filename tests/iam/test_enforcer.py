@@ -12,6 +12,7 @@ from asr import solution
 from asr.iam.enforcer import Enforcer
 from asr.iam.roles import SynthesizedRoles, TemplateSource, synthesized_templates
 from asr.simulator import AutomationRunner, DocumentRegistry, FakeClock
+from asr.upgrade import physical_name
 
 ACCOUNT, REGION = "111111111111", "us-east-1"
 MEMBER_ROLES = solution.TEMPLATE_FILES[solution.MEMBER_ROLES_STACK]
@@ -22,7 +23,9 @@ def _roles(without: str | None = None) -> SynthesizedRoles:
     """Our roles as synthesized; ``without``: that action dropped from the EnableKeyRotation role's policy."""
     template = copy.deepcopy(synthesized_templates()[MEMBER_ROLES])
     if without:
-        role = template["Resources"]["RemediationEnableKeyRotation"]["Properties"]
+        # found by name: its logical id is the reference's (asr/upgrade, docs/upgrade.md)
+        wanted = solution.remediation_role("EnableKeyRotation", "${Namespace}")
+        role = next(r for r in template["Resources"].values() if physical_name(r) == wanted)["Properties"]
         for policy in role["Policies"]:
             for statement in policy["PolicyDocument"]["Statement"]:
                 actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]

@@ -33,7 +33,8 @@ def test_admin_has_exactly_the_reference_parameters(templates):
         "TargetAccountIDs",
         "TargetAccountIDsStrategy",
     }
-    assert set(params) == expected and len(params) == 15
+    # the reference's 15, and the threshold of the state-machine executions alarm the guide documents
+    assert set(params) == expected | {"StateMachineExecutionsAlarmThreshold"} and len(params) == 16
 
 
 @pytest.mark.parametrize(
@@ -91,7 +92,10 @@ def test_admin_console_groups(templates):
             sorted(f"Load{k}AdminStack" for k in PLAYBOOKS if k != "SC"),
         ),
         ("Orchestrator Configuration", ["ReuseOrchestratorLogGroup"]),
-        ("CloudWatch Metrics", ["UseCloudWatchMetrics", "UseCloudWatchMetricsAlarms"]),
+        (
+            "CloudWatch Metrics",
+            ["UseCloudWatchMetrics", "UseCloudWatchMetricsAlarms", "StateMachineExecutionsAlarmThreshold"],
+        ),
         (
             "(Optional) Enhanced CloudWatch Metrics",
             ["EnableEnhancedCloudWatchMetrics", "RemediationFailureAlarmThreshold"],
@@ -123,8 +127,10 @@ def test_member_has_exactly_the_reference_parameters(templates):
         "SecHubAdminAccount",
         "Namespace",
         "EnableCloudTrailForASRActionLog",
+        "RemediationKeyMode",  # ours (docs/encryption.md)
+        "RemediationKeyArn",
     }
-    assert set(params) == expected and len(params) == 12
+    assert set(params) == expected and len(params) == 14
     assert "Default" not in params["LogGroupName"]
     assert "Default" not in params["SecHubAdminAccount"] and "Default" not in params["Namespace"]
     assert params["LoadSCMemberStack"]["Default"] == "yes"
@@ -139,6 +145,7 @@ def test_member_console_groups(templates):
         "Consolidated control finding Playbook",
         "Security Standard Playbooks",
         "Configuration",
+        "Remediation encryption key",
     ]
 
 

@@ -25,8 +25,10 @@ def test_every_runbook_is_a_document_exactly_once(templates):
 
 def test_document_content_is_the_rendered_yaml(templates):
     for template in _runbook_templates(templates).values():
-        for rid, doc in resources_of(template, "AWS::SSM::Document").items():
+        for doc in resources_of(template, "AWS::SSM::Document").values():
             content = doc["Properties"]["Content"]
+            # by name: the logical id is the reference's (ASR<Name>, docs/upgrade.md)
+            rid = doc["Properties"]["Name"].removeprefix(solution.DOCUMENT_PREFIX)
             source = documents.runbook_source(rid)
             assert content["schemaVersion"] == "0.3"
             assert content["parameters"].keys() == source["parameters"].keys()
@@ -62,6 +64,9 @@ def test_member_stack_nests_every_runbook_part(templates):
     member = templates[solution.TEMPLATE_FILES[solution.MEMBER_STACK]]
     nested = resources_of(member, "AWS::CloudFormation::Stack")
     parts = sorted(p for p in templates if "remediation-runbooks" in p)
+    # part 0 keeps the reference's nested stack id (in-place updates, docs/upgrade.md)
     assert sorted(k for k in nested if k.startswith("RunbookStack")) == sorted(
-        solution.runbook_stack_id(i) for i in range(len(parts))
+        ["RunbookStackNoRoles", *(solution.runbook_stack_id(i) for i in range(1, len(parts)))]
     )
+    urls = {k: json.dumps(v["Properties"]["TemplateURL"]) for k, v in nested.items() if k.startswith("RunbookStack")}
+    assert urls["RunbookStackNoRoles"].endswith('/automated-security-response-remediation-runbooks.template"]]}')

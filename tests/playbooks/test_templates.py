@@ -68,9 +68,17 @@ def test_member_stack_nests_every_part(templates):
             assert nested[solution.playbook_member_stack_id(key, i)]["Condition"] == solution.load_condition(key)
 
 
-def test_largest_member_template_is_at_most_half_the_limit(templates, template_bytes):
+def test_member_templates_leave_room_under_the_limit(templates, template_bytes):
+    """A part the reference had keeps the control runbooks it held (an in-place update would collide
+    otherwise, docs/upgrade.md): it keeps 5% of CloudFormation's 1,000,000 bytes free. A part of ours
+    only is at most half the limit."""
+    from asr.upgrade import load_contract
+
     sizes = {p: template_bytes[p] for p in templates if "MemberStack" in p}
-    assert max(sizes.values()) <= 500_000, max(sizes.items(), key=lambda kv: kv[1])
+    reference = {p: n for p, n in sizes.items() if load_contract().template(p) is not None}
+    ours = {p: n for p, n in sizes.items() if p not in reference}
+    assert reference and max(reference.values()) <= 950_000, max(reference.items(), key=lambda kv: kv[1])
+    assert not ours or max(ours.values()) <= 500_000, max(ours.items(), key=lambda kv: kv[1])
 
 
 def _concurrency(template: dict, available: dict[str, bool]) -> int:

@@ -1,0 +1,3 @@
+from asr.upgrade import main
+
+raise SystemExit(main())
