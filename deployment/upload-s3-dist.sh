@@ -2,45 +2,45 @@
 # Upload a build to your buckets: templates to s3://<base>-reference/<solution>/<version>/
 # and Lambda zips to s3://<base>-<region>/<solution>/<version>/.
 #
-#   deployment/upload-s3-dist.sh <region> [--yes]
+#   deployment/upload-s3-dist.sh <region> [--yes] [--dry-run] [--dist DIR]
 #
-# Reads deployment/setenv.sh written by build-s3-dist.sh. Uses the AWS CLI with your
-# current credentials, checks that both buckets are owned by the calling account
-# (so a typo cannot publish your templates to someone else's bucket), and asks for
-# confirmation unless --yes is given.
+#   --yes      do not ask before uploading (automation)
+#   --dry-run  list every file and where it would go; no AWS call, no credentials needed
+#   --dist     folder holding global-s3-assets/, regional-s3-assets/ and setenv.sh (default: deployment/)
+#
+# Reads <dist>/setenv.sh written by build-s3-dist.sh. Runs python -m asr.upload (boto3, from
+# the project's virtualenv; no AWS CLI needed) with your current credentials: it checks that
+# both buckets are owned by the calling account (so a typo cannot publish your templates to
+# someone else's bucket) and that <base>-<region> is in <region> (Lambda reads code only from
+# its own Region), uploads, and reads every object back. AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3
+# point it at another S3 endpoint.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(dirname "$here")"
+venv="${VENV:-$root/.venv}"
+usage() { sed -n '5,9p' "$0" >&2; }
+
 region="${1:-}"
-confirm="${2:-}"
 if [[ ! "$region" =~ ^[a-z]{2}(-gov)?-[a-z]+-[0-9]$ ]]; then
-  echo "usage: $0 <region> [--yes]   (region like us-east-1, got '${region}')" >&2
+  echo "usage: $0 <region> [--yes] [--dry-run] [--dist DIR]   (region like us-east-1, got '${region}')" >&2
   exit 2
 fi
-[ -f "$here/setenv.sh" ] || { echo "no deployment/setenv.sh: run deployment/build-s3-dist.sh first" >&2; exit 1; }
-# shellcheck disable=SC1091
-source "$here/setenv.sh"
-command -v aws >/dev/null || { echo "the AWS CLI is required" >&2; exit 1; }
-
-account="$(aws sts get-caller-identity --query Account --output text)"
-reference="${DIST_OUTPUT_BUCKET}-reference"
-regional="${DIST_OUTPUT_BUCKET}-${region}"
-for b in "$reference" "$regional"; do
-  if ! aws s3api head-bucket --bucket "$b" --expected-bucket-owner "$account" 2>/dev/null; then
-    echo "bucket $b does not exist or is not owned by account $account: not uploading" >&2
-    exit 1
-  fi
+shift
+dist="$here"
+extra=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --yes|--dry-run) extra+=("$1") ;;
+    --dist) [ $# -ge 2 ] || { usage; exit 2; }; dist="$2"; shift ;;
+    *) echo "unknown option '$1'" >&2; usage; exit 2 ;;
+  esac
+  shift
 done
+[ -f "$dist/setenv.sh" ] || { echo "no $dist/setenv.sh: run deployment/build-s3-dist.sh first" >&2; exit 1; }
+# shellcheck disable=SC1091
+source "$dist/setenv.sh"
+[ -x "$venv/bin/python" ] || { echo "no virtualenv at $venv: run 'make install' first" >&2; exit 1; }
 
-prefix="${DIST_SOLUTION_NAME}/${DIST_VERSION}"
-echo "About to upload:"
-echo "  $here/global-s3-assets   -> s3://$reference/$prefix/"
-echo "  $here/regional-s3-assets -> s3://$regional/$prefix/"
-echo "Anyone who can write to these buckets can change what your accounts deploy; keep them private."
-if [ "$confirm" != "--yes" ]; then
-  if [ ! -t 0 ]; then echo "refusing to upload without confirmation: pass --yes" >&2; exit 1; fi
-  read -r -p "Upload? [y/N] " answer
-  [[ "$answer" =~ ^[Yy]$ ]] || { echo "not uploaded"; exit 1; }
-fi
-aws s3 sync "$here/global-s3-assets" "s3://$reference/$prefix/" --expected-bucket-owner "$account"
-aws s3 sync "$here/regional-s3-assets" "s3://$regional/$prefix/" --expected-bucket-owner "$account"
-echo "uploaded; admin template: https://$reference.s3.amazonaws.com/$prefix/automated-security-response-admin.template"
+cd "$root"
+exec "$venv/bin/python" -m asr.upload "$region" --bucket "$DIST_OUTPUT_BUCKET" --version "$DIST_VERSION" \
+  --dist "$dist" ${extra[@]+"${extra[@]}"}
