@@ -9,6 +9,7 @@ import cdk_nag
 
 from asr import solution
 from asr.admin.orchestrator_log import OrchestratorLogStack
+from asr.admin.org_key import OrganizationKeyStack
 from asr.admin.stack import AdminStack
 from asr.blueprints.stack import BLUEPRINTS, BlueprintStack
 from asr.cdk_common import Distribution
@@ -19,6 +20,7 @@ from asr.member_roles.stack import MemberRolesStack
 from asr.playbooks.data import standards
 from asr.playbooks.stacks import PlaybookAdminStack, PlaybookMemberStack
 from asr.playbooks.stacks import member_parts as plan_member_parts
+from asr.validation import acknowledge_known_warnings
 
 #: Context keys a user may pass with ``cdk synth -c key=value``.
 CONTEXT_BUCKET = "solutions_bucket"
@@ -62,6 +64,7 @@ def build_app(*, outdir: str | None = None, dist: Distribution | None = None, na
 
     add(AdminStack(app, dist=dist, standards=stds), solution.TEMPLATE_FILES[solution.ADMIN_STACK])
     add(OrchestratorLogStack(app, dist=dist), solution.TEMPLATE_FILES[solution.ORCHESTRATOR_LOG_STACK])
+    add(OrganizationKeyStack(app, dist=dist), solution.ORG_KEY_TEMPLATE)  # optional, docs/encryption.md
     runbooks = runbook_parts()
     for part, names in enumerate(runbooks):
         add(RunbookStack(app, dist=dist, names=names, part=part), solution.runbook_template(part))
@@ -74,6 +77,7 @@ def build_app(*, outdir: str | None = None, dist: Distribution | None = None, na
     for blueprint in BLUEPRINTS:
         add(BlueprintStack(app, dist=dist, blueprint=blueprint), f"blueprints/{blueprint.key}BlueprintStack.template")
 
+    acknowledge_known_warnings(app)  # template-validation warnings that are not defects, with reasons
     if nag:
         cdk.Validations.of(app).add_plugins(cdk_nag.AwsSolutionsChecks(app))
     return BuiltApp(app, templates)

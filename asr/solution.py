@@ -31,6 +31,8 @@ MEMBER_ROLES_STACK = "MemberRolesStack"
 RUNBOOK_STACK = "RunbookStack"
 ORCHESTRATOR_LOG_STACK = "OrchestratorLogStack"
 MEMBER_CLOUDTRAIL_STACK = "MemberCloudTrailStack"
+JIRA_BLUEPRINT_STACK = "JiraBlueprintStack"
+SERVICENOW_BLUEPRINT_STACK = "ServiceNowBlueprintStack"
 
 TEMPLATE_FILES = {
     ADMIN_STACK: "automated-security-response-admin.template",
@@ -39,6 +41,8 @@ TEMPLATE_FILES = {
     RUNBOOK_STACK: "automated-security-response-remediation-runbooks.template",
     ORCHESTRATOR_LOG_STACK: "automated-security-response-orchestrator-log.template",
     MEMBER_CLOUDTRAIL_STACK: "automated-security-response-member-cloudtrail.template",
+    JIRA_BLUEPRINT_STACK: "blueprints/JiraBlueprintStack.template",
+    SERVICENOW_BLUEPRINT_STACK: "blueprints/ServiceNowBlueprintStack.template",
 }
 
 _DESCRIPTIONS = {
@@ -48,6 +52,8 @@ _DESCRIPTIONS = {
     RUNBOOK_STACK: ("R", "Automated Security Response on AWS Remediation Runbooks"),
     ORCHESTRATOR_LOG_STACK: ("", "Automated Security Response on AWS Orchestrator Log"),
     MEMBER_CLOUDTRAIL_STACK: ("M", "Automated Security Response on AWS Member Action Log"),
+    JIRA_BLUEPRINT_STACK: ("J", "Automated Security Response on AWS Jira Blueprint Stack"),
+    SERVICENOW_BLUEPRINT_STACK: ("J", "Automated Security Response on AWS ServiceNow Blueprint Stack"),
 }
 
 
@@ -108,6 +114,13 @@ def load_condition(standard_key: str) -> str:
 def template_url_prefix(bucket_base: str, version: str = VERSION) -> str:
     """Where nested templates are fetched from (the ``-reference`` bucket)."""
     return f"https://{bucket_base}-reference.s3.amazonaws.com/{TRADEMARKED_NAME}/{version}"
+
+
+#: Bucket base of a build made without one. S3 reserves the prefix ``amzn-s3-demo-`` for examples: no
+#: account can create ``amzn-s3-demo-bucket-reference`` or ``-<region>``, so such templates point at no
+#: one's buckets (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
+#: Deployable templates are built with your own bucket base (``make BUCKET=...``, docs/deploy.md).
+PLACEHOLDER_BUCKET_BASE = "amzn-s3-demo-bucket"
 
 
 def lambda_key_prefix(version: str = VERSION) -> str:
@@ -248,8 +261,45 @@ ALARM_TOPIC = f"{SOLUTION_ID}-ASR_Alarm_Topic"
 ALARM_TOPIC_DISPLAY_NAME = f"ASR Alarm Topic ({SOLUTION_ID})"
 ADMIN_KMS_ALIAS = f"{SOLUTION_ID}-SHARR-Key"
 MEMBER_KMS_ALIAS = f"{SOLUTION_ID}-SHARR-Remediation-Key"
+#: The member stack's remediation key mode (docs/encryption.md) and the key it names in Existing mode.
+KEY_MODE_PARAMETER = "RemediationKeyMode"
+KEY_ARN_PARAMETER = "RemediationKeyArn"
+KEY_MODE_NONE, KEY_MODE_EXISTING, KEY_MODE_PER_STACK = "None", "Existing", "PerStack"
+KEY_MODES = (KEY_MODE_NONE, KEY_MODE_EXISTING, KEY_MODE_PER_STACK)
+KEY_MODE_PER_STACK_CONDITION = "RemediationKeyPerStack"
+KEY_MODE_EXISTING_CONDITION = "RemediationKeyExisting"
+KEY_MODE_HAS_KEY_CONDITION = "RemediationKeyConfigured"
+#: Empty, or a KMS key / alias ARN whose Region may be written {region} (replaced by the stack's Region).
+KEY_ARN_PARAMETER_PATTERN = (
+    r"^$|^arn:aws(-cn|-us-gov)?:kms:([a-z]{2}(-gov)?-[a-z]+-[0-9]|\{region\}):[0-9]{12}:"
+    r"(key/(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})|alias/[a-zA-Z0-9/_-]{1,250})$"
+)
+#: Reference v2.3.2 logical ids of the member key, its alias and CMK_REMEDIATION_ARN (in-place upgrades).
+MEMBER_KEY_LOGICAL_ID = "SHARRRemediationKeyE744743D"
+MEMBER_KEY_ALIAS_LOGICAL_ID = "SHARRRemediationKeyAlias5531874D"
+KEY_PARAMETER_LOGICAL_ID = "SHARRKeyAliasEBF509D8"
+#: Optional organization key stack (admin account, one per Region) and its alias.
+ORG_KEY_STACK = "OrganizationKeyStack"
+ORG_KEY_TEMPLATE = "automated-security-response-org-key.template"
+ORG_KMS_ALIAS = f"{SOLUTION_ID}-ASR-Organization-Key"
 DASHBOARD_NAME = "ASR-Remediation-Metrics-Dashboard"
 METRICS_NAMESPACE = "ASR"
+#: Metrics the notifier sends to METRICS_NAMESPACE (lambdas/orchestrator/notifications.py): one
+#: RemediationOutcome per notification, dimension Outcome, and with enhanced metrics a second one with
+#: Outcome and ControlId; AssumeRoleFailure (no dimension) when the member role cannot be assumed.
+METRIC_REMEDIATION_OUTCOME = "RemediationOutcome"
+METRIC_ASSUME_ROLE_FAILURE = "AssumeRoleFailure"
+DIMENSION_OUTCOME = "Outcome"
+DIMENSION_CONTROL_ID = "ControlId"
+#: Alarms of the admin stack (to ALARM_TOPIC); the first two and the per-control ones as in the reference.
+NO_RUNBOOK_ALARM = "ASR-NoRunbook"
+ASSUME_ROLE_FAILURE_ALARM = "ASR-RunbookAssumeRoleFailure"
+STATE_MACHINE_EXECUTIONS_ALARM = "ASR-StateMachineExecutions"
+
+
+def control_failure_alarm(control_id: str) -> str:
+    """``ASR-S3.9-remediation-failure``: failure rate of one control (enhanced metrics)."""
+    return f"ASR-{control_id}-remediation-failure"
 
 
 #: Orchestrator Lambda functions (reference names where the role matches).
@@ -261,6 +311,9 @@ CUSTOM_ACTION_DESCRIPTION = "Submit the finding to Automated Response and Remedi
 TICKETING_ACTION_DESCRIPTION = "Submit the finding to ASR for remediation, and create a ticket."
 #: Placeholder ticket function name when TicketGenFunctionName is blank (never invoked).
 NO_TICKET_FUNCTION = f"{SOLUTION_ID}-ASR-NoTicketGenerator"
+#: Ticket generators of the blueprint stacks (put one in the admin TicketGenFunctionName).
+JIRA_TICKET_FUNCTION = f"{SOLUTION_ID}-ASR-Jira-TicketGenerator"
+SERVICENOW_TICKET_FUNCTION = f"{SOLUTION_ID}-ASR-ServiceNow-TicketGenerator"
 #: Remediations are spaced this many seconds apart per account and Region.
 REMEDIATION_WAIT_SECONDS = 3
 ORCHESTRATOR_TIMEOUT_MINUTES = 90
@@ -281,7 +334,11 @@ def management_events_bucket(namespace: str, account: str, region: str) -> str:
 
 # --- parameter constraints shared by stacks, runbooks and Lambdas ---------------
 
-ACCOUNT_ID_PATTERN = r"^\d{12}$"
+#: CloudFormation AllowedPattern / SSM allowedPattern strings (those engines anchor and are
+#: ASCII-only). Python code never uses them with ``re.match``: it validates a value with the
+#: compiled validators below (``re.ASCII`` + ``fullmatch``), so that neither a Unicode digit
+#: (Arabic-Indic ``"\u0661" * 12``, ``"us-east-\u0661"``) nor a trailing newline gets through.
+ACCOUNT_ID_PATTERN = r"^[0-9]{12}$"
 NAMESPACE_PATTERN = (
     r"(?!(^xn--|^sthree-|^sthree-configurator|^amzn-s3-demo-|.+-s3alias|.+--ol-s3|.+.mrap|.+--x-s3$))"
     r"^[a-z0-9][a-z0-9-]{1,7}[a-z0-9]$"
@@ -289,4 +346,18 @@ NAMESPACE_PATTERN = (
 ASSUME_ROLE_PATTERN = r"^arn:(?:aws|aws-us-gov|aws-cn):iam::\d{12}:role/[\w+=,.@-]+$"
 TICKET_FUNCTION_PATTERN = r"^$|^([a-zA-Z0-9\-_]{1,64})?$"
 TARGET_ACCOUNTS_PATTERN = r"^(ALL|\d{12}(,\s*\d{12})*)$"
-REGION_PATTERN = r"^[a-z]{2}(?:-gov)?-[a-z]+-\d$"
+REGION_PATTERN = r"^[a-z]{2}(?:-gov)?-[a-z]+-[0-9]$"
+
+
+def validator(pattern: str) -> re.Pattern[str]:
+    """``pattern`` compiled ASCII-only; use it with ``fullmatch`` (or ``is_full_match``)."""
+    return re.compile(pattern, re.ASCII)
+
+
+def is_full_match(pattern: re.Pattern[str], value: object) -> bool:
+    """True when ``value`` is a str that ``pattern`` matches whole (no trailing newline)."""
+    return isinstance(value, str) and pattern.fullmatch(value) is not None
+
+
+ACCOUNT_ID = validator(ACCOUNT_ID_PATTERN)
+REGION = validator(REGION_PATTERN)

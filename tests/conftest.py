@@ -10,11 +10,27 @@ from pathlib import Path
 
 import boto3
 import pytest
+from hypothesis import HealthCheck, settings
 from moto import mock_aws
 
 ACCOUNT = "111111111111"
 OTHER_ACCOUNT = "222222222222"
 REGION = "us-east-1"
+
+# --- Hypothesis -------------------------------------------------------------------------
+# Property-based tests (marked ``fuzz``) run a small example budget by default, and 10,000
+# examples per test under ``HYPOTHESIS_PROFILE=fuzz`` (or ``--hypothesis-profile=fuzz``);
+# README.md, "Tests". No example database is written (database=None): nothing lands in the repo.
+_SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture]
+settings.register_profile("default", max_examples=10, deadline=None, database=None, suppress_health_check=_SLOW_OK)
+settings.register_profile("fuzz", max_examples=10_000, deadline=None, database=None, suppress_health_check=_SLOW_OK)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "fuzz: a property-based (Hypothesis) test; HYPOTHESIS_PROFILE=fuzz runs 10,000 examples"
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -21,6 +21,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
@@ -29,10 +30,30 @@ from constructs import Construct
 
 from asr import solution
 from asr.cdk_common import LAMBDA_RUNTIME, SolutionStack, acknowledge, acknowledge_wildcards, nag_evidence
+from lambdas.orchestrator import payload
 
 HANDLERS = "lambdas.orchestrator"
 _VERSIONS = "Invocation of the function's versions and aliases (CDK's grant for a Lambda task)."
 TASK_TIMEOUT = cdk.Duration.minutes(5)
+#: The remediation task times out (and its Catch notifies) before the execution's own 90-minute
+#: timeout could end the execution without a notification: the longest path also holds resolve,
+#: the ticket, its notification and the fallback (5 minutes each), plus a margin.
+REMEDIATION_TIMEOUT = cdk.Duration.minutes(solution.ORCHESTRATOR_TIMEOUT_MINUTES - 25)
+#: Findings larger than payload.INLINE_FINDING_BYTES wait here for the worker; Standard executions
+#: last at most 90 minutes (the scheduling job 7 days): a few days is enough, and nothing stays.
+FINDINGS_EXPIRY = cdk.Duration.days(3)
+#: Errors of a Lambda task worth retrying: Lambda's own transient failures
+#: (https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html).
+LAMBDA_TRANSIENT = [
+    "Lambda.ClientExecutionTimeoutException",
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+]
+#: Errors of the SQS SendMessage integration worth retrying (the service's own failures, named
+#: <service>.<exception> by Step Functions; the worker's answers ASR.* are never retried).
+SQS_TRANSIENT = ["SQS.SdkClientException", "SQS.AmazonSQSException", "SQS.KmsThrottledException"]
 
 
 def _arn(stack: cdk.Stack, service: str, resource: str, *, region: str | None = None, account: str | None = None):
@@ -67,6 +88,9 @@ class Orchestrator(Construct):
             "deadLetterSchedulingQueue",
             encryption=sqs.QueueEncryption.KMS,
             encryption_master_key=key,
+            # One data key per 24 hours instead of per 5 minutes: fewer KMS requests (docs/encryption.md,
+            # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html).
+            data_key_reuse=cdk.Duration.hours(24),
             enforce_ssl=True,
             retention_period=cdk.Duration.days(14),
         )
@@ -76,6 +100,7 @@ class Orchestrator(Construct):
             "SchedulingQueue",
             encryption=sqs.QueueEncryption.KMS,
             encryption_master_key=key,
+            data_key_reuse=cdk.Duration.hours(24),  # KMS requests, as above
             enforce_ssl=True,
             visibility_timeout=cdk.Duration.minutes(12),
             dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letters, max_receive_count=10),
@@ -94,7 +119,9 @@ class Orchestrator(Construct):
             # deletion protection would make a DESTROY fail the stack deletion
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
+        self.findings_bucket = self._findings_bucket(key)
         self.role = self._admin_role(stack, key, topic)
+        self._restrict_findings_bucket()
 
         self._code = stack.lambda_code("orchestrator.zip")
         common_env = {"SNS_TOPIC_ARN": topic.topic_arn, "ENHANCED_METRICS": enhanced_metrics}
@@ -104,7 +131,13 @@ class Orchestrator(Construct):
             solution.RESOLVE_FUNCTION,
             "resolve",
             "Resolves a finding to its control runbook, account, Region and role; notifies final outcomes.",
-            {**common_env, "WORKFLOW_RUNBOOK": "", "WORKFLOW_RUNBOOK_ACCOUNT": "member", "WORKFLOW_RUNBOOK_ROLE": ""},
+            {
+                **common_env,
+                payload.BUCKET_ENV: self.findings_bucket.bucket_name,
+                "WORKFLOW_RUNBOOK": "",
+                "WORKFLOW_RUNBOOK_ACCOUNT": "member",
+                "WORKFLOW_RUNBOOK_ROLE": "",
+            },
             timeout=cdk.Duration.seconds(60),
         )
         self.worker_fn = self._function(
@@ -117,6 +150,7 @@ class Orchestrator(Construct):
                 **common_env,
                 "SCHEDULING_TABLE": self.table.table_name,
                 "SCHEDULING_QUEUE_URL": self.queue.queue_url,
+                payload.BUCKET_ENV: self.findings_bucket.bucket_name,
                 "REMEDIATION_WAIT_SECONDS": str(solution.REMEDIATION_WAIT_SECONDS),
                 "POLL_INITIAL_SECONDS": "15",
                 "POLL_BACKOFF_RATE": "2",
@@ -139,7 +173,47 @@ class Orchestrator(Construct):
             ticketing_on.logical_id, ticket_function_name, solution.NO_TICKET_FUNCTION
         ).to_string()
         self.ticket_function_arn = _arn(stack, "lambda", f"function:{ticket_name}")
-        self.state_machine = self._state_machine(stack, key)
+        self.state_machine = self._state_machine(stack, key, topic)
+
+    # --- findings too large for the state machine's payload ---------------------------
+
+    def _findings_bucket(self, key: kms.IKey) -> s3.Bucket:
+        """Findings above payload.INLINE_FINDING_BYTES, by reference (lambdas/orchestrator/payload.py)."""
+        bucket = s3.Bucket(
+            self,
+            "FindingsBucket",
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=key,
+            bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            enforce_ssl=True,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    expiration=FINDINGS_EXPIRY, abort_incomplete_multipart_upload_after=cdk.Duration.days(1)
+                )
+            ],
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        acknowledge(
+            bucket,
+            S1="Holds findings for a few days, only for the orchestrator's own role (the bucket policy denies "
+            "everyone else); access logging would need a second bucket for a transient store.",
+        )
+        return bucket
+
+    def _restrict_findings_bucket(self) -> None:
+        """Only the orchestrator functions' role reads or writes objects (identity policies elsewhere
+        cannot widen it): an explicit Deny for every other principal."""
+        self.findings_bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:GetObject", "s3:PutObject"],
+                resources=[self.findings_bucket.arn_for_objects("*")],
+                conditions={"ArnNotEquals": {"aws:PrincipalArn": self.role.role_arn}},
+            )
+        )
 
     # --- IAM ----------------------------------------------------------------------
 
@@ -172,6 +246,12 @@ class Orchestrator(Construct):
             {"Effect": "Allow", "Action": "organizations:DescribeAccount", "Resource": "*"},
             {"Effect": "Allow", "Action": "securityhub:BatchUpdateFindings", "Resource": "*"},
             {"Effect": "Allow", "Action": "sns:Publish", "Resource": topic.topic_arn},
+            {
+                # resolve writes a finding too large for the state machine's payload, the worker reads it back
+                "Effect": "Allow",
+                "Action": ["s3:PutObject", "s3:GetObject"],
+                "Resource": self.findings_bucket.arn_for_objects(f"{payload.KEY_PREFIX}*"),
+            },
             {
                 "Effect": "Allow",
                 "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
@@ -271,23 +351,77 @@ class Orchestrator(Construct):
 
     # --- state machine --------------------------------------------------------------
 
-    def _state_machine(self, stack: cdk.Stack, key: kms.IKey) -> sfn.StateMachine:
-        notify_failure = tasks.LambdaInvoke(
+    def _state_machine(self, stack: cdk.Stack, key: kms.IKey, topic: sns.ITopic) -> sfn.StateMachine:
+        """Every Task retries its transient errors and catches the rest; every Catch leads to a
+        notification; a notification that still fails falls back to a fixed-size SNS message
+        published by the state machine itself, and only when that fails too does the item end in
+        ``Notification Failed`` (the execution FAILS: never a silent end). Proven by walking the
+        synthesized definition (tests/orchestrator/test_state_machine.py)."""
+        fallback = tasks.SnsPublish(
             self,
-            "Notify Orchestrator Failure",
-            lambda_function=self.notify_fn,
-            payload_response_only=True,
+            "Notify Fallback",
+            comment="The notifier failed: a minimal message of bounded size that cannot fail to encode.",
+            topic=topic,
+            message=sfn.TaskInput.from_object(
+                {
+                    "Remediation_Status": "LAMBDA_ERROR",
+                    "Severity": "ERROR",
+                    "remediation_status": "LAMBDA_ERROR",
+                    "severity": "ERROR",
+                    "message": sfn.JsonPath.format(
+                        "ASR could not send the notification of a finding in execution {}: "
+                        "see the execution history and the logs of the orchestrator functions.",
+                        sfn.JsonPath.execution_id,
+                    ),
+                    "execution": sfn.JsonPath.execution_id,
+                }
+            ),
+            message_attributes={
+                "remediation_status": tasks.MessageAttribute(value="LAMBDA_ERROR"),
+                "severity": tasks.MessageAttribute(value="ERROR"),
+            },
             result_path=sfn.JsonPath.DISCARD,
             task_timeout=sfn.Timeout.duration(TASK_TIMEOUT),
         )
+        fallback.add_retry(errors=[sfn.Errors.ALL], interval=cdk.Duration.seconds(2), max_attempts=3, backoff_rate=2)
+        fallback.add_catch(
+            sfn.Fail(
+                self,
+                "Notification Failed",
+                comment="Neither the notifier nor the fallback message could be sent: the execution fails.",
+                error="ASR.NotificationFailed",
+                cause="The notification and its fallback both failed: see the execution history.",
+            ),
+            errors=[sfn.Errors.ALL],
+            result_path="$.NotifyError",
+        )
+
+        def notifier(name: str) -> tasks.LambdaInvoke:
+            task = tasks.LambdaInvoke(
+                self,
+                name,
+                lambda_function=self.notify_fn,
+                payload_response_only=True,
+                retry_on_service_exceptions=False,
+                result_path=sfn.JsonPath.DISCARD,
+                task_timeout=sfn.Timeout.duration(TASK_TIMEOUT),
+            )
+            # any failure, not only Lambda's own: a notification is worth a second try
+            task.add_retry(errors=[sfn.Errors.ALL], interval=cdk.Duration.seconds(2), max_attempts=3, backoff_rate=2)
+            task.add_catch(fallback, errors=[sfn.Errors.ALL], result_path="$.NotifyError")
+            return task
+
+        notify_failure = notifier("Notify Orchestrator Failure")
         resolve = tasks.LambdaInvoke(
             self,
             "Resolve Target",
             comment="Finding -> control runbook, account, Region, role; or a final outcome (already notified).",
             lambda_function=self.resolve_fn,
             payload_response_only=True,
+            retry_on_service_exceptions=False,
             task_timeout=sfn.Timeout.duration(TASK_TIMEOUT),
         )
+        resolve.add_retry(errors=LAMBDA_TRANSIENT, interval=cdk.Duration.seconds(2), max_attempts=3, backoff_rate=2)
         resolve.add_catch(notify_failure, errors=[sfn.Errors.ALL], result_path="$.Error")
         remediate = tasks.SqsSendMessage(
             self,
@@ -303,16 +437,11 @@ class Orchestrator(Construct):
                     "Job": sfn.JsonPath.entire_payload,
                 }
             ),
+            task_timeout=sfn.Timeout.duration(REMEDIATION_TIMEOUT),
         )
+        remediate.add_retry(errors=SQS_TRANSIENT, interval=cdk.Duration.seconds(2), max_attempts=3, backoff_rate=2)
         remediate.add_catch(notify_failure, errors=[sfn.Errors.ALL], result_path="$.Error")
-        notify_ticket = tasks.LambdaInvoke(
-            self,
-            "Send Ticket Notification",
-            lambda_function=self.notify_fn,
-            payload_response_only=True,
-            result_path=sfn.JsonPath.DISCARD,
-            task_timeout=sfn.Timeout.duration(TASK_TIMEOUT),
-        )
+        notify_ticket = notifier("Send Ticket Notification")
         ticket_fn = lambda_.Function.from_function_attributes(
             self, "TicketGenerator", function_arn=self.ticket_function_arn, same_environment=True
         )
@@ -323,8 +452,10 @@ class Orchestrator(Construct):
             payload=sfn.TaskInput.from_json_path_at("$.TicketRequest"),
             result_selector={"Payload.$": "$.Payload"},
             result_path="$.TicketAnswer",
+            retry_on_service_exceptions=False,
             task_timeout=sfn.Timeout.duration(TASK_TIMEOUT),
         )
+        ticket.add_retry(errors=LAMBDA_TRANSIENT, interval=cdk.Duration.seconds(2), max_attempts=3, backoff_rate=2)
         ticket.add_catch(notify_ticket, errors=[sfn.Errors.ALL], result_path="$.TicketError")
         ticket.next(notify_ticket)
 

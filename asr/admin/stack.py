@@ -14,11 +14,13 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from asr import solution
 from asr.admin.custom_actions import CustomActions
+from asr.admin.dashboard import MetricsDashboard
 from asr.admin.orchestrator import Orchestrator
 from asr.cdk_common import Distribution, SolutionStack
 from asr.playbooks.data import Standard
@@ -80,11 +82,23 @@ class AdminStack(SolutionStack):
             min_length=None,
             description=(
                 "Percentage of failed remediations per control id per day that raises the per-control alarm "
-                "(enhanced metrics and alarms only). 5 alarms when more than 5% of a control's remediations fail."
+                "(enhanced metrics and alarms only). 5 alarms when 5% or more of a control's remediations fail."
             ),
         )
         threshold.min_value = 0
         threshold.max_value = 100
+        executions_threshold = self.parameter(
+            "StateMachineExecutionsAlarmThreshold",
+            type="Number",
+            default="1000",
+            min_length=None,
+            description=(
+                "Executions of the orchestrator state machine per day that raise the "
+                f"{solution.STATE_MACHINE_EXECUTIONS_ALARM} alarm (alarms only): a remediation loop or an "
+                "unexpected volume of findings."
+            ),
+        )
+        executions_threshold.min_value = 1
         enhanced = self.yes_no(
             "EnableEnhancedCloudWatchMetrics",
             default="no",
@@ -109,7 +123,7 @@ class AdminStack(SolutionStack):
             [self.load_params[k] for k in sorted(self.load_params) if k != "SC"],
         )
         self.parameter_group("Orchestrator Configuration", [reuse_log])
-        self.parameter_group("CloudWatch Metrics", [use_metrics, use_alarms])
+        self.parameter_group("CloudWatch Metrics", [use_metrics, use_alarms, executions_threshold])
         self.parameter_group("(Optional) Enhanced CloudWatch Metrics", [enhanced, threshold])
         self.parameter_group("(Optional) Ticketing Service Integration", [ticket_fn])
         self.parameter_group("(Optional) Target accounts", [target_accounts, target_strategy])
@@ -173,6 +187,7 @@ class AdminStack(SolutionStack):
             solution.TEMPLATE_FILES[solution.ORCHESTRATOR_LOG_STACK],
             {"KmsKeyArn": self.key.key_arn, "ReuseOrchestratorLogGroup": reuse_log.value_as_string},
         )
+        self._action_log_group()
         self.orchestrator = Orchestrator(
             self,
             "Orchestrator",
@@ -208,6 +223,20 @@ class AdminStack(SolutionStack):
         )
         dead_letters.add_alarm_action(cloudwatch_actions.SnsAction(alarm_topic))
         dead_letters.node.default_child.cfn_options.condition = alarms_on
+        sc_controls = [c.control_id for std in standards if std.key == "SC" for c in std.entries]
+        self.metrics_dashboard = MetricsDashboard(
+            self,
+            "Metrics",
+            state_machine=machine,
+            alarm_topic=alarm_topic,
+            metrics_on=metrics_on,
+            alarms_on=alarms_on,
+            enhanced_on=enhanced_on,
+            enhanced_alarms_on=self.enhanced_alarms_on,
+            failure_threshold=threshold,
+            executions_threshold=executions_threshold,
+            control_ids=sc_controls,
+        )
         self.custom_actions = CustomActions(
             self, "CustomActions", state_machine=machine, ticketing_on=self.ticketing_on
         )
@@ -241,6 +270,15 @@ class AdminStack(SolutionStack):
             ),
         )
         out.condition = self.ticketing_on
+
+    def _action_log_group(self) -> None:
+        """``/aws/lambda/SO0111-ASR-CloudTrailEvents``: the admin Action Log the members' Action Log
+        stacks deliver to (the reference's log group, 10 years). Kept, and retained, so that updating a
+        reference admin stack in place keeps its history (docs/upgrade.md)."""
+        group = logs.CfnLogGroup(
+            self, "CloudTrailEventsLogGroup", log_group_name=solution.ACTION_LOG_GROUP, retention_in_days=3653
+        )
+        group.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
 
     def _solution_key(self) -> kms.Key:
         key = kms.Key(

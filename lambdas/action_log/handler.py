@@ -19,7 +19,7 @@ from urllib.parse import unquote_plus
 
 import boto3
 
-from asr import solution
+from asr import limits, solution
 
 logger = logging.getLogger(__name__)
 logger.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
@@ -36,9 +36,9 @@ KEPT_FIELDS = (
     "resources",
 )
 SESSION_NAME = "EventProcessorSession"
-#: CloudWatch Logs accepts at most 10,000 events / 1 MiB per PutLogEvents call.
-MAX_BATCH_EVENTS = 10_000
-MAX_BATCH_BYTES = 1_000_000
+#: PutLogEvents limits (events per call, bytes per call with 26 bytes per event): asr/limits.py.
+MAX_BATCH_EVENTS = limits.LOG_BATCH_EVENTS
+MAX_BATCH_BYTES = limits.LOG_BATCH_BYTES
 
 
 def is_remediation_action(record: dict[str, Any]) -> bool:
@@ -65,22 +65,15 @@ def read_records(s3_client: Any, bucket: str, key: str) -> list[dict[str, Any]]:
 
 
 def _batches(events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    batches: list[list[dict[str, Any]]] = [[]]
-    size = 0
-    for event in events:
-        event_size = len(event["message"].encode()) + 26
-        if batches[-1] and (len(batches[-1]) >= MAX_BATCH_EVENTS or size + event_size > MAX_BATCH_BYTES):
-            batches.append([])
-            size = 0
-        batches[-1].append(event)
-        size += event_size
-    return [b for b in batches if b]
+    """PutLogEvents batches: each message bounded (a CloudTrail record can be larger than one
+    event may be: it is cut visibly), each batch within the per-call limits (asr/limits.py)."""
+    return limits.log_batches(events)
 
 
 def write_events(logs_client: Any, group: str, records: list[dict[str, Any]], now: dt.datetime) -> int:
     if not records:
         return 0
-    stream = now.strftime("%Y-%m-%d")
+    stream = limits.log_stream_name(now.strftime("%Y-%m-%d"))
     with contextlib.suppress(logs_client.exceptions.ResourceAlreadyExistsException):
         logs_client.create_log_stream(logGroupName=group, logStreamName=stream)
     events = sorted(

@@ -23,6 +23,8 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
+from asr import limits
+
 logger = logging.getLogger(__name__)
 logger.setLevel(logging.INFO)
 
@@ -88,18 +90,27 @@ def delete(securityhub: Any, event: dict[str, Any]) -> str:
     return arn
 
 
+def response_body(
+    event: dict[str, Any], status: str, physical_id: str, reason: str = "", data: dict | None = None
+) -> bytes:
+    """The response document, within CloudFormation's 4,096 bytes (asr/limits.py): the Reason is
+    cut to the room the other fields leave, the PhysicalResourceId to 1 KB."""
+    document = {
+        "Status": status,
+        "Reason": "",
+        "PhysicalResourceId": limits.truncate_bytes(physical_id, limits.CFN_PHYSICAL_ID_BYTES),
+        "StackId": event.get("StackId"),
+        "RequestId": event.get("RequestId"),
+        "LogicalResourceId": event.get("LogicalResourceId"),
+        "Data": data or {},
+    }
+    room = limits.CFN_RESPONSE_BYTES - len(json.dumps(document).encode())
+    document["Reason"] = limits.truncate_json_string(reason or "See the function's CloudWatch log", room) or "-"
+    return json.dumps(document).encode()
+
+
 def respond(event: dict[str, Any], status: str, physical_id: str, reason: str = "", data: dict | None = None) -> None:
-    body = json.dumps(
-        {
-            "Status": status,
-            "Reason": reason[:1000] or "See the function's CloudWatch log",
-            "PhysicalResourceId": physical_id,
-            "StackId": event.get("StackId"),
-            "RequestId": event.get("RequestId"),
-            "LogicalResourceId": event.get("LogicalResourceId"),
-            "Data": data or {},
-        }
-    ).encode()
+    body = response_body(event, status, physical_id, reason, data)
     request = urllib.request.Request(
         event["ResponseURL"], data=body, method="PUT", headers={"Content-Type": "", "Content-Length": str(len(body))}
     )

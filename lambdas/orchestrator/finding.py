@@ -2,7 +2,11 @@
 findings of other products (Config, Health, GuardDuty, Inspector ...).
 
 ``Finding.parse(raw)`` never lets a KeyError or TypeError escape: a malformed finding
-raises ``FindingError`` naming the field and the value.
+raises ``FindingError`` naming the field and the value (bounded and repr'd).
+
+Every pattern a finding's value is checked with is ASCII-only and matched whole
+(``re.ASCII`` + ``fullmatch``): no Unicode digit in an account or Region, no trailing
+newline after an ARN or a control id.
 """
 
 from __future__ import annotations
@@ -12,20 +16,35 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from asr import solution
+from asr import limits, solution
 
 SECURITY_HUB = "Security Hub"
 CONSOLIDATED_STANDARD = "security-control"
 CONSOLIDATED_VERSION = "2.0.0"
 
-_ACCOUNT = re.compile(solution.ACCOUNT_ID_PATTERN)
-_REGION = re.compile(solution.REGION_PATTERN)
-_PRODUCT_ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):securityhub:[a-z0-9-]+:\d{0,12}:product/[\w.+/-]+$")
-_CONTROL_ARN = re.compile(
-    r"^arn:(?:aws|aws-cn|aws-us-gov):securityhub:[a-z0-9-]+:\d{12}:control/"
-    r"(?P<standard>[a-z0-9-]+)/v/(?P<version>\d+\.\d+\.\d+)/(?P<control>[A-Za-z0-9]+(?:[.-][A-Za-z0-9]+)*)$"
+# Validators: used with fullmatch only (see the module docstring).
+_ACCOUNT = solution.ACCOUNT_ID
+_REGION = solution.REGION
+_PRODUCT_ARN = solution.validator(
+    r"arn:(aws|aws-cn|aws-us-gov):securityhub:[a-z0-9-]+:[0-9]{0,12}:product/[A-Za-z0-9_.+/-]+"
 )
-_CONTROL_ID = re.compile(r"^[A-Za-z0-9]+(?:[.-][A-Za-z0-9]+)*$")
+_CONTROL_ARN = solution.validator(
+    r"arn:(?:aws|aws-cn|aws-us-gov):securityhub:[a-z0-9-]+:[0-9]{12}:control/"
+    r"(?P<standard>[a-z0-9-]+)/v/(?P<version>[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})/"
+    r"(?P<control>[A-Za-z0-9]+(?:[.-][A-Za-z0-9]+)*)"
+)
+_CONTROL_ID = solution.validator(r"[A-Za-z0-9]+(?:[.-][A-Za-z0-9]+)*")
+#: ASFF bounds Id and GeneratorId to 512 characters, Description to 1024 (Title is shorter):
+#: https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_AwsSecurityFinding.html
+#: Values the orchestrator puts into names (SSM parameters and documents, IAM roles) are
+#: refused beyond these bounds, naming the field, before any AWS call could fail on them.
+MAX_ID_CHARS = 512
+MAX_TITLE_CHARS = 1024
+#: Our bounds (the longest in any standard today: PCI.AutoScaling.1, 17 characters;
+#: aws-foundational-security-best-practices, 40): a control runbook name stays within SSM's
+#: 128 characters and the per-control role name within IAM's 64 for every shipped playbook.
+MAX_CONTROL_ID_CHARS = 32
+MAX_STANDARD_CHARS = 128
 _SSM_INVALID = re.compile(r"[^A-Za-z0-9_.\-]")
 
 
@@ -33,10 +52,7 @@ class FindingError(ValueError):
     """A finding the orchestrator cannot act on; the message names the field and value."""
 
     def __init__(self, path: str, value: Any, problem: str) -> None:
-        shown = repr(value)
-        if len(shown) > 120:
-            shown = shown[:117] + "..."
-        super().__init__(f"finding field {path} {problem} (got {shown})")
+        super().__init__(f"finding field {path} {problem} (got {limits.shown(value)})")
         self.path = path
 
 
@@ -62,7 +78,14 @@ def _get(raw: dict[str, Any], path: str) -> Any:
     return node
 
 
-def _text(raw: dict[str, Any], path: str, *, required: bool = True, pattern: re.Pattern[str] | None = None) -> str:
+def _text(
+    raw: dict[str, Any],
+    path: str,
+    *,
+    required: bool = True,
+    pattern: re.Pattern[str] | None = None,
+    max_chars: int | None = None,
+) -> str:
     value = _get(raw, path)
     if value is None or value == "":
         if required:
@@ -70,8 +93,12 @@ def _text(raw: dict[str, Any], path: str, *, required: bool = True, pattern: re.
         return ""
     if not isinstance(value, str):
         raise FindingError(path, value, f"must be a string, not {type(value).__name__}")
-    if pattern is not None and not pattern.match(value):
+    if limits.clean(value) is not value:  # a lone surrogate: not text Security Hub can hold, nor AWS take
+        raise FindingError(path, value, "is not UTF-8 text (it holds a lone surrogate)")
+    if pattern is not None and pattern.fullmatch(value) is None:
         raise FindingError(path, value, f"does not match {pattern.pattern}")
+    if max_chars is not None and len(value) > max_chars:
+        raise FindingError(path, value, f"is longer than {max_chars} characters ({len(value)})")
     return value
 
 
@@ -113,7 +140,7 @@ class Finding:
     def parse(cls, raw: Any) -> Finding:
         if not isinstance(raw, dict):
             raise FindingError("Finding", raw, f"must be an object, not {type(raw).__name__}")
-        finding_id = _text(raw, "Id")
+        finding_id = _text(raw, "Id", max_chars=MAX_ID_CHARS)
         product_arn = _text(raw, "ProductArn", pattern=_PRODUCT_ARN)
         partition = product_arn.split(":")[1]
         account = _text(raw, "AwsAccountId", pattern=_ACCOUNT)
@@ -121,7 +148,7 @@ class Finding:
         if not isinstance(resources, list) or not resources or not isinstance(resources[0], dict):
             raise FindingError("Resources", resources, "must be a non-empty list of resources")
         region = _text(raw, "Region", required=False) or product_arn.split(":")[3]
-        if not _REGION.match(region):
+        if _REGION.fullmatch(region) is None:
             raise FindingError("Region", region, "is not a Region")
         resource_region = _text(raw, "Resources.0.Region", required=False, pattern=_REGION) or region
         product_fields = raw.get("ProductFields") or {}
@@ -143,14 +170,20 @@ class Finding:
             resource_region=resource_region,
             resource_type=_text(raw, "Resources.0.Type", required=False),
             resource_id=_text(raw, "Resources.0.Id"),
-            title=_text(raw, "Title", required=False),
+            title=_text(raw, "Title", required=False, max_chars=MAX_TITLE_CHARS),
             description=_text(raw, "Description", required=False),
             severity=severity if isinstance(severity, str) else "",
             workflow_status=workflow,
             product_name=product_name,
-            generator_id=_text(raw, "GeneratorId", required=False),
+            generator_id=_text(raw, "GeneratorId", required=False, max_chars=MAX_ID_CHARS),
             partition=partition,
-            security_control_id=_text(raw, "Compliance.SecurityControlId", required=False, pattern=_CONTROL_ID),
+            security_control_id=_text(
+                raw,
+                "Compliance.SecurityControlId",
+                required=False,
+                pattern=_CONTROL_ID,
+                max_chars=MAX_CONTROL_ID_CHARS,
+            ),
         )
         if product_name == SECURITY_HUB:
             values.update(_standard_of(raw, product_fields))
@@ -162,19 +195,28 @@ def _standard_of(raw: dict[str, Any], product_fields: dict[str, Any]) -> dict[st
     if control_arn is not None:
         if not isinstance(control_arn, str):
             raise FindingError("ProductFields.StandardsControlArn", control_arn, "must be a string")
-        match = _CONTROL_ARN.match(control_arn)
+        match = _CONTROL_ARN.fullmatch(control_arn)
         if not match:
             raise FindingError(
                 "ProductFields.StandardsControlArn",
                 control_arn,
                 "is not arn:<partition>:securityhub:<region>:<account>:control/<standard>/v/<version>/<control>",
             )
+        if len(match["standard"]) > MAX_STANDARD_CHARS or len(match["control"]) > MAX_CONTROL_ID_CHARS:
+            raise FindingError(
+                "ProductFields.StandardsControlArn",
+                control_arn,
+                f"names a standard longer than {MAX_STANDARD_CHARS} or a control longer than "
+                f"{MAX_CONTROL_ID_CHARS} characters",
+            )
         return {
             "standard_name": match["standard"],
             "standard_version": match["version"],
             "control_id": match["control"],
         }
-    control = _text(raw, "Compliance.SecurityControlId", required=False, pattern=_CONTROL_ID)
+    control = _text(
+        raw, "Compliance.SecurityControlId", required=False, pattern=_CONTROL_ID, max_chars=MAX_CONTROL_ID_CHARS
+    )
     if not control:
         raise FindingError(
             "ProductFields.StandardsControlArn",

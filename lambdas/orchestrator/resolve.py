@@ -13,11 +13,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from asr import solution
-from lambdas.orchestrator import aws, outcomes, workflow
+from asr import limits, solution
+from lambdas.orchestrator import aws, outcomes, payload, workflow
 from lambdas.orchestrator.finding import Finding, FindingError, clean_ssm
 from lambdas.orchestrator.log import bind, clear, get_logger
-from lambdas.orchestrator.notifications import Notification, assume_role_failure_metric, send
+from lambdas.orchestrator.notifications import Notification, assume_role_failure_metric, send, send_minimal
 
 logger = get_logger(__name__)
 
@@ -34,6 +34,21 @@ def _is_new(event_type: Any, finding: Finding) -> bool:
     if event_type == solution.EVENT_CUSTOM_ACTION:
         return True
     return event_type == solution.EVENT_IMPORTED and finding.workflow_status == "NEW"
+
+
+def not_new_reason(event_type: Any, finding: Finding) -> str:
+    """The NOT_NEW message when the orchestrator leaves ``finding`` alone, "" when it acts on it.
+
+    Pure (no AWS call): ``asr explain`` gives the same answer as this function.
+    """
+    if _is_new(event_type, finding):
+        return ""
+    if event_type not in (solution.EVENT_CUSTOM_ACTION, solution.EVENT_IMPORTED):
+        return (
+            f"Event type (detail-type) {event_type!r} is neither {solution.EVENT_CUSTOM_ACTION!r} "
+            f"nor {solution.EVENT_IMPORTED!r}."
+        )
+    return f"Finding Workflow State is not NEW ({finding.workflow_status})."
 
 
 def _document_state(session: Any, region: str, runbook: str, account: str) -> None:
@@ -140,7 +155,8 @@ def _security_hub_target(finding: Finding) -> dict[str, Any]:
         result.short_name = short
         raise
     alternate = workflow.alternate_workflow(finding)
-    parameters: dict[str, Any] = {"Finding": json.dumps(finding.raw), "AutomationAssumeRole": role}
+    # The worker adds the whole finding as "Finding" when it starts the runbook (payload.py).
+    parameters: dict[str, Any] = {"AutomationAssumeRole": role}
     target = {
         "Account": finding.account,
         "Region": finding.resource_region,
@@ -199,7 +215,7 @@ def _custom_target(finding: Finding) -> dict[str, Any]:
         "StandardVersion": "",
         "ControlId": "",
         "RunbookControlId": "",
-        "Parameters": {"Finding": json.dumps(finding.raw), "AutomationAssumeRole": role},
+        "Parameters": {"AutomationAssumeRole": role},
     }
 
 
@@ -209,15 +225,19 @@ def resolve(event: dict[str, Any]) -> dict[str, Any]:
     try:
         finding = Finding.parse(event.get("Finding"))
         bind(finding_id=finding.id)
-        if not _is_new(event.get("EventType"), finding):
-            raise Outcome(outcomes.NOT_NEW, f"Finding Workflow State is not NEW ({finding.workflow_status}).")
+        not_new = not_new_reason(event.get("EventType"), finding)
+        if not_new:
+            raise Outcome(outcomes.NOT_NEW, not_new)
         target = _security_hub_target(finding) if finding.security_hub else _custom_target(finding)
         message = (
             f"Remediation of {finding.control_id or finding.title} in account {target['Account']} "
             f"Region {target['Region']} resolved to runbook {target['Runbook']}"
         )
         logger.info("resolved", extra={"data": {"target": {k: v for k, v in target.items() if k != "Parameters"}}})
-        return {**event, "Outcome": outcomes.READY, "Message": message, "Target": target}
+        # Only what the next states need, the finding once (by reference when large): payload.py
+        carried = {k: event.get(k) for k in ("MapIndex", "EventType", "CustomActionName")}
+        ready = {"Outcome": outcomes.READY, "Message": message, "Target": target}
+        return {**carried, **payload.carry(finding.raw), **ready}
     except Outcome as result:
         outcome, message, short_name = result.outcome, result.message, result.short_name
     except FindingError as err:
@@ -225,18 +245,46 @@ def resolve(event: dict[str, Any]) -> dict[str, Any]:
     except Exception as err:
         logger.exception("resolve failed")
         outcome = outcomes.LAMBDA_ERROR
-        message = f"Orchestrator failed to resolve the finding: {type(err).__name__}: {err}"
-    send(
-        Notification(
-            outcome,
-            message,
-            finding,
-            raw_finding=event.get("Finding"),
-            standard_short_name=short_name,
-            affected_object=finding.affected_object if finding else "",
+        message = (
+            f"Orchestrator failed to resolve the finding: {type(err).__name__}: {limits.truncate_chars(err, 4096)}"
         )
-    )
-    return {**event, "Outcome": outcome, "Message": message}
+    return _notified(event, finding, outcome, message, short_name)
+
+
+#: Keys of the item a final outcome's output keeps (the finding stays out: it may be large).
+_FAILURE_KEYS = ("MapIndex", "EventType", "CustomActionName")
+#: Bound of the Message of a final outcome's output (the notification bounds its own copy).
+FAILURE_MESSAGE_CHARS = 8192
+
+
+def _notified(event: dict[str, Any], finding: Finding | None, outcome: str, message: str, short: str) -> dict[str, Any]:
+    """Notify a final outcome, then return it.
+
+    A failure while building or sending the notification still ends in one: the minimal
+    notification (asr.limits bounds it); only SNS refusing even that raises, and the state
+    machine's Catch notifies again. The output is small whatever the finding: the item's
+    keys, the finding's id (bounded), the outcome and the bounded message."""
+    try:
+        send(
+            Notification(
+                outcome,
+                message,
+                finding,
+                raw_finding=event.get("Finding"),
+                standard_short_name=short,
+                affected_object=finding.affected_object if finding else "",
+            )
+        )
+    except Exception as err:
+        logger.exception("notification failed; sending the minimal one")
+        send_minimal(outcome, message, finding, f"{type(err).__name__}: {limits.truncate_chars(err, 1024)}")
+    raw = event.get("Finding")
+    finding_id = finding.id if finding else (raw.get("Id") if isinstance(raw, dict) else None)
+    out: dict[str, Any] = {k: event[k] for k in _FAILURE_KEYS if k in event}
+    if isinstance(finding_id, str):
+        out["FindingId"] = limits.truncate_chars(finding_id, 1024)
+    out.update(Outcome=outcome, Message=limits.truncate_chars(message, FAILURE_MESSAGE_CHARS))
+    return out
 
 
 def lambda_handler(event: Any, _context: Any) -> dict[str, Any]:

@@ -27,8 +27,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from asr import solution
-from lambdas.orchestrator import aws, outcomes
+from asr import limits, solution
+from lambdas.orchestrator import aws, outcomes, payload
 from lambdas.orchestrator.finding import Finding
 from lambdas.orchestrator.log import bind, clear, get_logger
 from lambdas.orchestrator.notifications import Notification, send
@@ -41,6 +41,9 @@ MAX_DELAY = 900  # SQS DelaySeconds limit
 JOB_TTL = 7 * 24 * 3600
 TAG_PREFIX = "ASR-Job-"
 NO_OUTPUT = "No output available yet because the step is not successfully executed"
+#: Bound of the runbook's output, failure message and affected object in a job's result (and so
+#: in the task answer, a Step Functions payload): asr.limits.
+REMEDIATION_TEXT_BYTES = 16 * 1024
 TRANSIENT = frozenset(
     {
         "Throttling",
@@ -57,6 +60,10 @@ TRANSIENT = frozenset(
         "TransactionConflictException",
     }
 )
+
+
+#: The worker's clock (tests replace it with a fake one: no test waits for real time).
+clock: Callable[[], float] = time.time
 
 
 class Conflict(Exception):
@@ -76,8 +83,8 @@ def _setting(name: str, default: float) -> float:
 
 
 class Worker:
-    def __init__(self, *, now: Callable[[], float] = time.time) -> None:
-        self.now = now
+    def __init__(self, *, now: Callable[[], float] | None = None) -> None:
+        self.now = now or clock
         self.table_name = os.environ["SCHEDULING_TABLE"]
         self.queue_url = os.environ["SCHEDULING_QUEUE_URL"]
         self.spacing = _setting("REMEDIATION_WAIT_SECONDS", 3)
@@ -179,6 +186,67 @@ class Worker:
                 # the slot moved under us: read it again
         raise RuntimeError(f"could not reserve a slot for {slot_key} after 20 attempts")
 
+    def _claim_start(
+        self,
+        job_key: str,
+        place: str,
+        job_values: dict[str, Any],
+        job_condition: str,
+        job_cond_values: dict[str, Any],
+    ) -> float:
+        """Update the job AND take the account+Region's start, in one transaction: 0 when done,
+        else the seconds until the spacing allows a start.
+
+        The planned slot spaces the *plans*; a delivery that comes late (throttled, redelivered
+        after the visibility timeout, a lease taken over) would start off its slot, next to
+        another start. ``started#<account>-<region>`` holds the last start: a start is allowed
+        only ``REMEDIATION_WAIT_SECONDS`` after it, so actual starts are never closer."""
+        now = self.now()
+        start_key = f"started#{place}"
+        values = {f":{k}": _typed(v) for k, v in job_values.items()}
+        values.update({k: _typed(v) for k, v in job_cond_values.items()})
+        items = [
+            {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": {KEY: {"S": start_key}},
+                    "UpdateExpression": "SET LastStartedTimestamp = :now, #TTL = :ttl",
+                    "ConditionExpression": (
+                        "attribute_not_exists(LastStartedTimestamp) OR LastStartedTimestamp <= :limit"
+                    ),
+                    "ExpressionAttributeNames": {"#TTL": "TTL"},
+                    "ExpressionAttributeValues": {
+                        ":now": {"N": _num(now)},
+                        ":limit": {"N": _num(now - self.spacing)},
+                        ":ttl": {"N": str(int(now) + JOB_TTL)},
+                    },
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": {KEY: {"S": job_key}},
+                    "UpdateExpression": "SET " + ", ".join(f"#{k} = :{k}" for k in job_values),
+                    "ConditionExpression": job_condition,
+                    "ExpressionAttributeNames": {**{f"#{k}": k for k in job_values}, "#Phase": "Phase"},
+                    "ExpressionAttributeValues": values,
+                }
+            },
+        ]
+        try:
+            self.ddb.transact_write_items(TransactItems=items)
+            return 0.0
+        except ClientError as err:
+            if aws.error_code(err) != "TransactionCanceledException":
+                raise
+            reasons = [r.get("Code") for r in err.response.get("CancellationReasons", [])]
+            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+                raise Conflict(job_key) from None
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                last = float((self._get(start_key) or {}).get("LastStartedTimestamp", now))
+                return max(0.001, last + self.spacing - now)
+            raise
+
     # --- SQS / Step Functions ------------------------------------------------------
 
     def _requeue(self, body: dict[str, Any], delay: float) -> None:
@@ -191,10 +259,21 @@ class Worker:
     def _answer(self, token: str, result: dict[str, Any]) -> None:
         try:
             failure = result.get("Failure")
+            output = "" if failure else json.dumps(result, default=str)
+            if not failure and len(limits.clean(output).encode("utf-8")) > limits.SFN_PAYLOAD_BYTES:
+                # Never a task answer Step Functions refuses: fail the task, the Catch notifies.
+                failure = {
+                    "Error": "ASR.PayloadTooLarge",
+                    "Cause": f"the worker's answer of {len(output.encode('utf-8', 'replace'))} bytes exceeds the "
+                    f"{limits.SFN_PAYLOAD_BYTES} bytes of a Step Functions payload "
+                    f"(outcome {limits.shown(result.get('Outcome'))})",
+                }
             if failure:
-                self.sfn.send_task_failure(taskToken=token, error=failure["Error"], cause=failure["Cause"][:32000])
+                self.sfn.send_task_failure(
+                    taskToken=token, error=limits.sfn_error(failure["Error"]), cause=limits.sfn_cause(failure["Cause"])
+                )
             else:
-                self.sfn.send_task_success(taskToken=token, output=json.dumps(result))
+                self.sfn.send_task_success(taskToken=token, output=limits.clean(output))
         except ClientError as err:
             if aws.error_code(err) in ("TaskTimedOut", "TaskDoesNotExist", "InvalidToken"):
                 logger.warning("task token no longer open", extra={"data": {"error": aws.error_code(err)}})
@@ -210,36 +289,45 @@ class Worker:
         job_id = job_identity(body)
         job_key = f"job#{job_id}"
         bind(job=job_id, execution=body.get("ExecutionArn"))
+        place = f"{target['Account']}-{target['Region']}"
         for _ in range(6):
             job = self._job(job_id)
             phase = job["Phase"]
             try:
                 if phase == NEW:
-                    self._schedule(job_key, f"{target['Account']}-{target['Region']}")
+                    self._schedule(job_key, place)
                     continue
                 if phase == SCHEDULED:
                     wait = float(job["PlannedTimestamp"]) - self.now()
                     if wait > 0:
                         self._requeue(body, wait)
                         return SCHEDULED
-                    self._update(
+                    wait = self._claim_start(
                         job_key,
+                        place,
                         {"Phase": STARTING, "LeaseUntil": self.now() + self.lease},
                         "#Phase = :s",
                         {":s": SCHEDULED},
                     )
+                    if wait > 0:  # a late delivery: another start of this account+Region was too recent
+                        self._requeue(body, wait)
+                        return SCHEDULED
                     return self._start(body, job_key, job_id)
                 if phase == STARTING:
                     lease = float(job.get("LeaseUntil", 0))
                     if self.now() < lease:
                         self._requeue(body, lease - self.now())
                         return STARTING
-                    self._update(
+                    wait = self._claim_start(
                         job_key,
+                        place,
                         {"LeaseUntil": self.now() + self.lease},
                         "#Phase = :s AND LeaseUntil = :l",
                         {":s": STARTING, ":l": job.get("LeaseUntil", 0)},
                     )
+                    if wait > 0:
+                        self._requeue(body, wait)
+                        return STARTING
                     return self._start(body, job_key, job_id)
                 if phase == RUNNING:
                     return self._monitor(body, job_key, job)
@@ -257,7 +345,7 @@ class Worker:
         job_spec, target = body["Job"], body["Job"]["Target"]
         try:
             ssm = self._ssm(target)
-            exec_id = self._existing_execution(ssm, job_id) or self._start_automation(ssm, target, job_id)
+            exec_id = self._existing_execution(ssm, job_id) or self._start_automation(ssm, job_spec, job_id)
         except NotStarted as err:
             result = _result(job_spec, outcomes.LAMBDA_ERROR, str(err))
             result["Failure"] = {"Error": "ASR.RemediationNotStarted", "Cause": str(err)}
@@ -276,13 +364,14 @@ class Worker:
         )
         logger.info("automation started", extra={"data": {"exec_id": exec_id, "runbook": target["Runbook"]}})
         short = target.get("StandardShortName") or "custom"
-        control = target.get("ControlId") or job_spec.get("Finding", {}).get("Title", "")
-        finding = Finding.parse(job_spec["Finding"])
+        finding = _parsed(job_spec)
+        control = target.get("ControlId") or (finding.title if finding else "")
         send(
             Notification(
                 outcomes.QUEUED,
                 f"Remediation queued for {short} control {control} in account {target['Account']}",
                 finding,
+                raw_finding=job_spec.get("Finding"),
                 exec_id=exec_id,
                 standard_short_name=target.get("StandardShortName", ""),
                 remediation_output=f"{exec_id}: runbook {target['Runbook']} started in account {target['Account']} "
@@ -304,8 +393,14 @@ class Worker:
         executions = found.get("AutomationExecutionMetadataList", [])
         return executions[0]["AutomationExecutionId"] if executions else None
 
-    def _start_automation(self, ssm: Any, target: dict[str, Any], job_id: str) -> str:
+    def _start_automation(self, ssm: Any, job_spec: dict[str, Any], job_id: str) -> str:
+        target = job_spec["Target"]
+        try:
+            finding = payload.full_finding(job_spec)  # the whole finding, read back when it was too large to carry
+        except payload.FindingStoreError as err:
+            raise NotStarted(str(err)) from None
         parameters = {k: [v] if isinstance(v, str) else v for k, v in target["Parameters"].items()}
+        parameters["Finding"] = [json.dumps(finding)]
         try:
             return ssm.start_automation_execution(
                 DocumentName=target["Runbook"],
@@ -353,6 +448,21 @@ class Worker:
     def _finish(self, body: dict[str, Any], job_key: str, job: dict[str, Any]) -> str:
         result = json.loads(job["Result"])
         if not job.get("Notified") and job.get("NotifyHere", True):
+            # Two deliveries of a finished job (a duplicate message) must not both notify: the one
+            # that takes the lease sends. If it dies before recording Notified, its own message comes
+            # back after the visibility timeout (longer than the lease) and sends then.
+            lease = job.get("NotifyLease", 0)
+            if self.now() < float(lease):
+                return DONE  # another delivery is notifying (and answers the task after)
+            try:
+                self._update(
+                    job_key,
+                    {"NotifyLease": self.now() + self.lease},
+                    "#Phase = :d AND Notified = :f AND (attribute_not_exists(#NotifyLease) OR #NotifyLease = :l)",
+                    {":d": DONE, ":f": False, ":l": lease},
+                )
+            except Conflict:
+                return DONE
             send(final_notification(body["Job"], result))
             self._update(job_key, {"Notified": True}, "#Phase = :d", {":d": DONE})
         if not job.get("TaskSent"):
@@ -393,6 +503,7 @@ def _result(job_spec: dict[str, Any], outcome: str, message: str, **extra: Any) 
     target = {k: v for k, v in job_spec.get("Target", {}).items() if k != "Parameters"}
     ticket = job_spec.get("CustomActionName") == solution.TICKETING_ACTION_NAME and outcome == outcomes.SUCCESS
     return {
+        "MapIndex": job_spec.get("MapIndex"),
         "Finding": job_spec.get("Finding"),
         "EventType": job_spec.get("EventType"),
         "CustomActionName": job_spec.get("CustomActionName"),
@@ -427,6 +538,7 @@ def completed_result(job_spec: dict[str, Any], execution: dict[str, Any], polls:
     verbs = {outcomes.SUCCESS: "succeeded", outcomes.FAILED: "failed", outcomes.TIMEDOUT: "timed out"}
     verb = verbs.get(outcome, outcome.lower())
     message = f"Remediation {verb} for {short} control {control} in account {target['Account']}: {detail}"
+    message = limits.truncate_bytes(message, REMEDIATION_TEXT_BYTES)
     affected = _affected(_output(outputs, "ParseInput.AffectedObject"), job_spec)
     result = _result(
         job_spec,
@@ -435,9 +547,10 @@ def completed_result(job_spec: dict[str, Any], execution: dict[str, Any], polls:
         Remediation={
             "ExecId": execution.get("AutomationExecutionId", ""),
             "Status": status,
-            "Output": output or "See Automation Execution output for details",
-            "AffectedObject": affected,
-            "FailureMessage": failure,
+            "Output": limits.truncate_bytes(output, REMEDIATION_TEXT_BYTES)
+            or "See Automation Execution output for details",
+            "AffectedObject": limits.truncate_bytes(affected, REMEDIATION_TEXT_BYTES),
+            "FailureMessage": limits.truncate_bytes(failure, REMEDIATION_TEXT_BYTES),
             "Polls": polls,
         },
     )
@@ -456,18 +569,29 @@ def completed_result(job_spec: dict[str, Any], execution: dict[str, Any], polls:
     return result
 
 
+def _parsed(job_spec: dict[str, Any]) -> Finding | None:
+    """The job's finding; None (the notification then shows the raw fields) when it does not parse."""
+    try:
+        return Finding.parse(job_spec.get("Finding"))
+    except Exception:
+        return None
+
+
 def final_notification(job_spec: dict[str, Any], result: dict[str, Any], ticket_url: str | None = None) -> Notification:
-    remediation = result.get("Remediation") or {}
+    remediation = result.get("Remediation")
+    remediation = remediation if isinstance(remediation, dict) else {}
+    target = job_spec.get("Target")
     return Notification(
-        result["Outcome"],
-        result["Message"],
-        Finding.parse(job_spec["Finding"]),
+        result.get("Outcome") or outcomes.LAMBDA_ERROR,
+        result.get("Message") or "",
+        _parsed(job_spec),
+        raw_finding=job_spec.get("Finding"),
         exec_id=remediation.get("ExecId", ""),
         affected_object=remediation.get("AffectedObject", ""),
         remediation_output=remediation.get("Output", ""),
         details=[remediation.get("FailureMessage", "")],
         ticket_url=ticket_url,
-        standard_short_name=(job_spec.get("Target") or {}).get("StandardShortName", ""),
+        standard_short_name=target.get("StandardShortName", "") if isinstance(target, dict) else "",
     )
 
 

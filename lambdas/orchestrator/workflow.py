@@ -12,7 +12,7 @@ import json
 import os
 from dataclasses import dataclass
 
-from asr import solution
+from asr import limits, solution
 from lambdas.orchestrator import aws
 from lambdas.orchestrator.finding import Finding, clean_ssm
 
@@ -53,15 +53,24 @@ def custom_runbook_key(finding: Finding) -> str:
     product = finding.product_name.lower()
     raw = finding.raw
     if product == "health":
-        key = finding.generator_id
+        field, key = "GeneratorId", finding.generator_id
     elif product == "guardduty":
-        types = raw.get("Types") or [""]
-        key = str(types[0]).rsplit("-", 1)[-1]
+        types = raw.get("Types")
+        field, key = "Types.0", str(types[0] if isinstance(types, list) and types else "").rsplit("-", 1)[-1]
     elif product == "inspector":
-        key = str((raw.get("ProductFields") or {}).get("attributes/RULE_TYPE", ""))
+        fields = raw.get("ProductFields") or {}  # an object when present: Finding.parse checked it
+        field, key = "ProductFields.attributes/RULE_TYPE", str(fields.get("attributes/RULE_TYPE", ""))
     else:  # Config and everything else: the finding title (the Config rule name)
-        key = finding.title
-    return clean_ssm(key)
+        field, key = "Title", finding.title
+    key = clean_ssm(key)
+    room = limits.SSM_PARAMETER_NAME_CHARS - limits.SSM_PARAMETER_ARN_PREFIX_CHARS
+    room -= len(solution.ssm_custom_runbook(""))
+    if len(key) > room:  # SSM would refuse the name: say which field made it
+        raise CustomRunbookError(
+            f"finding field {field} is too long to name parameter {solution.ssm_custom_runbook('<key>')} "
+            f"({len(key)} characters, at most {room}; got {limits.shown(key)})"
+        )
+    return key
 
 
 @dataclass(frozen=True)

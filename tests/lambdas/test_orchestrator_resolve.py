@@ -112,7 +112,9 @@ def test_ready_target(env: Env):
     target = out["Target"]
     assert (target["Account"], target["Region"], target["Runbook"]) == (MEMBER, REGION, RUNBOOK)
     assert target["RoleArn"] == f"arn:aws:iam::{MEMBER}:role/{solution.ORCHESTRATOR_MEMBER_ROLE}"
-    assert json.loads(target["Parameters"]["Finding"])["Id"] == out["Finding"]["Id"]
+    # the finding is carried once (the worker adds it to the runbook's parameters): payload.py
+    assert "Finding" not in target["Parameters"] and "FindingRef" not in out
+    assert set(out) == {"MapIndex", "EventType", "CustomActionName", "Finding", "Outcome", "Message", "Target"}
     assert env.notes() == []  # READY is never notified
 
 

@@ -17,10 +17,12 @@ import uuid
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
 import pytest
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
 from asr import solution
 from asr.iam.enforcer import active as active_enforcer
@@ -55,6 +57,14 @@ def admin_template() -> dict[str, Any]:
     return json.loads((out / f"{stack.stack_name}.template.json").read_text())
 
 
+def machine_definition(parameters: dict[str, str] | None = None) -> dict[str, Any]:
+    """The state machine's definition as the admin template synthesizes it, resolved."""
+    template = admin_template()
+    resolver = Resolver(template, Location(ADMIN, REGION), parameters or {"TicketGenFunctionName": ""})
+    machine_id = next(k for k, v in template["Resources"].items() if v["Type"] == "AWS::StepFunctions::StateMachine")
+    return json.loads(resolver.value(template["Resources"][machine_id]["Properties"]["DefinitionString"]))
+
+
 def _zip() -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
@@ -82,14 +92,33 @@ class Result:
     def states(self) -> list[str]:
         return [e["stateEnteredEventDetails"]["name"] for e in self.history if e["type"].endswith("StateEntered")]
 
+    def payloads(self) -> list[tuple[str, str, int]]:
+        """(event type, field, UTF-8 bytes) of every input, output, parameters and cause in the history:
+        what Step Functions measures against its 262,144-byte payload limit."""
+        sizes = []
+        for event in self.history:
+            for key, details in event.items():
+                if not key.endswith("EventDetails") or not isinstance(details, dict):
+                    continue
+                for field_name in ("input", "output", "parameters", "cause"):
+                    value = details.get(field_name)
+                    if isinstance(value, str):
+                        sizes.append((event["type"], field_name, len(value.encode("utf-8"))))
+        return sizes
+
 
 class Harness:
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, *, ticketing: bool = False) -> None:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, *, ticketing: bool = False, event_source: bool = True) -> None:
+        """``event_source=False``: no SQS -> worker mapping (the caller runs the consumers, e.g. the burst)."""
         self.monkeypatch = monkeypatch
+        self.event_source = event_source
         self.dispatcher = LambdaDispatcher(extra_handlers={"tests.orchestrator.harness.ticket_handler": ticket_handler})
         self.registry = DocumentRegistry.from_repo(namespace=NAMESPACE)
         self.router = AutomationRouter(registry=self.registry)
         install_all(monkeypatch, self.dispatcher, self.router)
+        #: the waits of the state machine's Retry policies: recorded, never slept (moto sleeps them)
+        self.retry_waits: list[float] = []
+        monkeypatch.setattr(retrier_decl, "time", SimpleNamespace(sleep=self.retry_waits.append))
         self.template = admin_template()
         self.parameters = {"TicketGenFunctionName": TICKET_FUNCTION if ticketing else ""}
         self._admin()
@@ -123,6 +152,11 @@ class Harness:
             k for k, v in resources.items() if v["Type"] == "AWS::SQS::Queue" and "RedrivePolicy" in v["Properties"]
         )
         table_id = next(k for k, v in resources.items() if v["Type"] == "AWS::DynamoDB::Table")
+        buckets = [k for k, v in resources.items() if v["Type"] == "AWS::S3::Bucket"]
+        assert len(buckets) <= 1, buckets
+        self.findings_bucket = resolver.name_of(buckets[0]) if buckets else None  # the findings store
+        if self.findings_bucket:
+            self.client("s3").create_bucket(Bucket=self.findings_bucket)
         self.queue_url = sqs.create_queue(QueueName=resolver.name_of(queue_id))["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
@@ -159,9 +193,11 @@ class Harness:
         env.update({"REMEDIATION_WAIT_SECONDS": "0", "POLL_INITIAL_SECONDS": "0", "START_LEASE_SECONDS": "60"})
         for key, value in env.items():
             self.monkeypatch.setenv(key, value)
-        lam.create_event_source_mapping(
-            EventSourceArn=queue_arn, FunctionName=self.functions[solution.WORKER_FUNCTION], BatchSize=1
-        )
+        if self.event_source:
+            lam.create_event_source_mapping(
+                EventSourceArn=queue_arn, FunctionName=self.functions[solution.WORKER_FUNCTION], BatchSize=1
+            )
+        self.queue_name = resolver.name_of(queue_id)
         lam.create_function(
             FunctionName=TICKET_FUNCTION,
             Runtime="python3.12",

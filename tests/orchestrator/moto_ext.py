@@ -67,6 +67,9 @@ class LambdaDispatcher:
 
     invocations: list[Invocation] = field(default_factory=list)
     crash: dict[str, str] = field(default_factory=dict)  # function name -> error message
+    #: function name -> how many of its next invocations crash (with ``crash_message``)
+    crash_times: dict[str, int] = field(default_factory=dict)
+    crash_message: str = "Runtime exited with error: signal: killed"
     extra_handlers: dict[str, Callable[..., Any]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -85,9 +88,14 @@ class LambdaDispatcher:
             function_name=function.function_name,
             aws_request_id=str(uuid.uuid4()),
         )
-        if function.function_name in self.crash:
+        message = self.crash.get(function.function_name)
+        with self.lock:
+            if message is None and self.crash_times.get(function.function_name, 0) > 0:
+                self.crash_times[function.function_name] -= 1
+                message = self.crash_message
+        if message is not None:
             record.errored = True
-            error = {"errorMessage": self.crash[function.function_name], "errorType": "Runtime.ExitError"}
+            error = {"errorMessage": message, "errorType": "Runtime.ExitError"}
             return json.dumps(error), True, ""
         try:
             with _acting_as(function.role):  # the handler's calls are its execution role's (IAM enforced)

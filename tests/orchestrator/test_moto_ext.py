@@ -52,7 +52,8 @@ def test_notify_handler_paths(harness: Harness):
     assert notify.ticket_url({"TicketAnswer": {"Payload": {"TicketURL": "https://t/1", "Ok": True}}}) == "https://t/1"
     assert "boom" in notify.ticket_url({"TicketError": {"Error": "E", "Cause": json.dumps({"errorMessage": "boom"})}})
     assert "HTTP 500" in notify.ticket_url({"TicketAnswer": {"Payload": {"Ok": False, "ResponseReason": "HTTP 500"}}})
-    with pytest.raises(ValueError, match="TicketRequested"):
-        notify.handle({"Outcome": "SUCCESS"})
+    # an input that is neither is itself notified (never a silent end): LAMBDA_ERROR naming the keys
+    out = notify.handle({"Outcome": "SUCCESS"})
+    assert out["Outcome"] == "LAMBDA_ERROR" and "TicketRequested" in out["Message"] and "Outcome" in out["Message"]
     out = notify.handle({"Finding": {"bad": 1}, "Error": {"Error": "States.Timeout", "Cause": "late"}})
     assert out["Outcome"] == "LAMBDA_ERROR" and "States.Timeout" in out["Message"]

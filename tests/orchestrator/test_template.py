@@ -30,7 +30,10 @@ def test_state_machine(template):
     destination = json.dumps(props["LoggingConfiguration"]["Destinations"])
     assert f"log-group:{solution.ORCHESTRATOR_LOG_GROUP}:*" in destination
     assert machine["DeletionPolicy"] == "Retain"
-    assert "OrchestratorLogStack" in machine["DependsOn"]  # the log group exists first (unless reused)
+    log_stack = next(  # the nested log stack, under the reference's logical id (docs/upgrade.md)
+        k for k, v in _of(template, "AWS::CloudFormation::Stack").items() if "orchestrator-log" in json.dumps(v)
+    )
+    assert log_stack in machine["DependsOn"]  # the log group exists first (unless reused)
     definition = json.dumps(props["DefinitionString"])
     assert '\\"TimeoutSeconds\\":5400' in definition  # 90 minutes
 
@@ -81,9 +84,13 @@ def test_orchestrator_arn_parameter_and_playbook_dependencies(template):
     params = {p["Properties"]["Name"]: p for p in _of(template, "AWS::SSM::Parameter").values()}
     arn = params[solution.SSM_ORCHESTRATOR_ARN]["Properties"]["Value"]
     assert arn == {"Ref": next(iter(_of(template, "AWS::StepFunctions::StateMachine")))}
+    # by name: the parameter's logical id is the reference's (docs/upgrade.md)
+    [param_id] = [
+        k for k, p in _of(template, "AWS::SSM::Parameter").items() if p is params[solution.SSM_ORCHESTRATOR_ARN]
+    ]
     for logical_id, nested in _of(template, "AWS::CloudFormation::Stack").items():
         if logical_id.startswith("PlaybookAdminStack"):
-            assert "SHARROrchestratorArn" in nested["DependsOn"]
+            assert param_id in nested["DependsOn"]
 
 
 def test_dead_letters_raise_an_alarm(template):

@@ -47,7 +47,9 @@ def test_consolidated_finding():
 def test_standard_subscription_finding_in_other_partitions(region):
     partition = "aws-us-gov" if region.startswith("us-gov") else "aws-cn"
     resource = f"arn:{partition}:lambda:{region}:222222222222:function:fn"
-    finding = _finding(standard_name="nist-800-53", standard_version="5.0.0", region=region, resource=resource)
+    # the resource is in the finding's own account (another account would be refused)
+    shape = {"standard_name": "nist-800-53", "standard_version": "5.0.0", "account_id": "222222222222"}
+    finding = _finding(region=region, resource=resource, **shape)
     out = parse_input.parse_event(_event(finding, standard_long_name="nist-800-53", standard_version="5.0.0"))
     assert (out["remediation_account"], out["remediation_region"]) == ("222222222222", region)
     assert out["standard"] == "nist-800-53"
@@ -57,7 +59,7 @@ def test_standard_subscription_finding_in_other_partitions(region):
     ("change", "message"),
     [
         ({"Id": "arn:aws:securityhub:us-east-1:111111111111:finding/abc"}, "is neither a standard-subscription"),
-        ({"AwsAccountId": "1111"}, "AwsAccountId '1111' is not a 12-digit account id"),
+        ({"AwsAccountId": "1111"}, r"field AwsAccountId is not a 12-digit account id \(got '1111'\)"),
         ({"AwsAccountId": "222222222222"}, "differs from the account 111111111111 of its Id"),
         ({"ProductArn": "arn:aws:securityhub:us-east-1::product/other/x"}, "ProductArn"),
         ({"Resources": []}, "Resources is missing or empty"),
