@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import boto3
 from botocore.config import Config
 
 BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
+#: KMS is eventually consistent: a change may not show at once in the read that follows
+#: (https://docs.aws.amazon.com/kms/latest/developerguide/accessing-kms.html#programming-eventual-consistency).
+VERIFY_ATTEMPTS = 6
+VERIFY_INTERVAL_SECONDS = 5
 
 
 class RemediationError(Exception):
@@ -28,7 +34,20 @@ def _why_not_rotatable(meta: dict[str, Any]) -> str | None:
     return None
 
 
-def enable_key_rotation(event: dict[str, Any], _context: Any) -> dict[str, str]:
+def _rotation_after_change(kms: Any, key_arn: str, sleep: Callable[[float], None]) -> bool:
+    """The rotation status read back, retried a bounded number of times while it still reads disabled."""
+    enabled = kms.get_key_rotation_status(KeyId=key_arn)["KeyRotationEnabled"]
+    for _ in range(VERIFY_ATTEMPTS - 1):
+        if enabled:
+            break
+        sleep(VERIFY_INTERVAL_SECONDS)
+        enabled = kms.get_key_rotation_status(KeyId=key_arn)["KeyRotationEnabled"]
+    return enabled
+
+
+def enable_key_rotation(
+    event: dict[str, Any], _context: Any, sleep: Callable[[float], None] = time.sleep
+) -> dict[str, str]:
     key_id = event["KeyId"]
     kms = boto3.client("kms", config=BOTO_CONFIG)
     try:
@@ -41,9 +60,11 @@ def enable_key_rotation(event: dict[str, Any], _context: Any) -> dict[str, str]:
     before = kms.get_key_rotation_status(KeyId=meta["Arn"])["KeyRotationEnabled"]
     if not before:
         kms.enable_key_rotation(KeyId=meta["Arn"])
-    after = kms.get_key_rotation_status(KeyId=meta["Arn"])["KeyRotationEnabled"]
+    after = before or _rotation_after_change(kms, meta["Arn"], sleep)
     if not after:
-        raise RemediationError(f"KeyId {key_id}: rotation is still disabled after EnableKeyRotation")
+        raise RemediationError(
+            f"KeyId {key_id}: rotation still reads disabled {VERIFY_ATTEMPTS} times after EnableKeyRotation"
+        )
     return {
         "KeyArn": meta["Arn"],
         "RotationBefore": str(before).lower(),

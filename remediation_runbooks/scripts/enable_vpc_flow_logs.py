@@ -85,6 +85,23 @@ def _find_log_group(logs: Any, group: str) -> dict[str, Any] | None:
     return None
 
 
+#: Days a log group this remediation creates keeps its events. CloudWatch Logs keeps events forever by
+#: default, which CloudWatch.16 reports (its Config rule cw-loggroup-retention-period-check wants at least
+#: 365 days: https://docs.aws.amazon.com/config/latest/developerguide/cw-loggroup-retention-period-check.html).
+RETENTION_DAYS = 365
+
+
+def _keep_for_a_year(logs: Any, group: str) -> None:
+    """Give a log group we created a retention CloudWatch.16 accepts (issue 13, defect 21)."""
+    logs.put_retention_policy(logGroupName=group, retentionInDays=RETENTION_DAYS)
+    found = _find_log_group(logs, group) or {}
+    if found.get("retentionInDays") != RETENTION_DAYS:
+        raise RemediationError(
+            f"LogGroupName {group}: retention reads {found.get('retentionInDays')} after PutRetentionPolicy, "
+            f"expected {RETENTION_DAYS}"
+        )
+
+
 def _ensure_log_group(logs: Any, group: str, kms_key_arn: str) -> tuple[bool, str]:
     """(created?, KMS key of the group). An existing group is left exactly as it is."""
     existing = _find_log_group(logs, group)
@@ -95,6 +112,7 @@ def _ensure_log_group(logs: Any, group: str, kms_key_arn: str) -> tuple[bool, st
         # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html); EC2.6 asks only
         # for the flow log.
         logs.create_log_group(logGroupName=group)
+        _keep_for_a_year(logs, group)
         return True, "none (CloudWatch Logs default encryption)"
     if ":alias/" in kms_key_arn:
         # CloudWatch Logs takes a key ARN, not an alias: resolve it.
@@ -115,6 +133,7 @@ def _ensure_log_group(logs: Any, group: str, kms_key_arn: str) -> tuple[bool, st
                 f"({err.response['Error'].get('Message', code)})"
             ) from None
         raise
+    _keep_for_a_year(logs, group)
     return True, kms_key_arn
 
 

@@ -51,3 +51,51 @@ def test_disabled_key_is_refused(kms):
     with pytest.raises(RemediationError, match="state Disabled"):
         enable_key_rotation({"KeyId": key}, None)
     assert kms.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "Disabled"
+
+
+class _LaggingKms:
+    """A KMS client whose rotation status keeps reading disabled for ``lag`` reads after the first:
+    KMS is eventually consistent (issue 13, defect 16)."""
+
+    def __init__(self, client, lag: int) -> None:
+        self.client, self.lag, self.reads = client, lag, 0
+
+    def __getattr__(self, name):
+        real = getattr(self.client, name)
+        if name != "get_key_rotation_status":
+            return real
+
+        def read(**kwargs):
+            self.reads += 1
+            answer = real(**kwargs)
+            return {**answer, "KeyRotationEnabled": False} if 1 < self.reads <= 1 + self.lag else answer
+
+        return read
+
+
+def _lag(monkeypatch, reads: int) -> None:
+    real = boto3.client
+    monkeypatch.setattr(
+        boto3,
+        "client",
+        lambda name, *a, **kw: _LaggingKms(real(name, *a, **kw), reads) if name == "kms" else real(name, *a, **kw),
+    )
+
+
+def test_the_read_back_waits_for_rotation_to_show(kms, monkeypatch):
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    _lag(monkeypatch, 2)
+    slept: list[float] = []
+    out = enable_key_rotation({"KeyId": key}, None, sleep=slept.append)
+    assert out["RotationAfter"] == "true" and len(slept) == 2
+
+
+def test_rotation_that_never_shows_fails_after_a_bounded_wait(kms, monkeypatch):
+    from remediation_runbooks.scripts import enable_key_rotation as script
+
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    _lag(monkeypatch, 100)
+    slept: list[float] = []
+    with pytest.raises(RemediationError, match="still reads disabled"):
+        enable_key_rotation({"KeyId": key}, None, sleep=slept.append)
+    assert len(slept) == script.VERIFY_ATTEMPTS - 1
