@@ -143,7 +143,8 @@ def update_project(self: CodeBuildBackend, name: str, updates: dict[str, Any]) -
             project.service_role = value
         if member == "tags":
             project.tags = metadata[member]
-    # Project.lastModified (moto keeps its own "lastModifiedDate", which is no Project member and never answered)
+    # Project.lastModified (moto 5.2.5 keeps only its own "lastModifiedDate", which is no Project member; 5.2.6
+    # also sets lastModified at creation): UpdateProject moves it on.
     metadata["lastModified"] = metadata["lastModifiedDate"] = unix_time()
     return metadata
 
