@@ -91,6 +91,22 @@ SSM_PARAMETER_ARN_PREFIX_CHARS = len("arn:aws-us-gov:ssm:ap-southeast-10:1234567
 CFN_RESPONSE_BYTES = 4096
 CFN_PHYSICAL_ID_BYTES = 1024
 
+#: IAM role names (GetRole, CreateRole RoleName): "Minimum length of 1. Maximum length of 64",
+#: pattern ``[\w+=,.@-]+``.
+#: https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetRole.html
+IAM_ROLE_NAME_CHARS = 64
+
+#: StartAutomationExecution Parameters: the API reference (and botocore's model) give each
+#: AutomationParameterValue "Length Constraints: Minimum length of 1. Maximum length of 512", up
+#: to 50 values per parameter and 200 parameters. The orchestrator, as the reference solution
+#: always has, passes the whole finding (typically several KB) as the one value of ``Finding``, so
+#: the 512 is evidently not applied to it, and AWS documents no other bound: nothing here refuses
+#: a finding by this figure (it is not verifiable offline). A value AWS refuses ends as LAMBDA_ERROR
+#: naming StartAutomationExecution, the runbook and AWS's message (lambdas/orchestrator/worker.py;
+#: tests/orchestrator/test_resolve_limits.py).
+#: https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_StartAutomationExecution.html
+SSM_AUTOMATION_PARAMETER_VALUE_CHARS = 512
+
 ELLIPSIS = "\u2026"
 
 # --- always encodable --------------------------------------------------------------------

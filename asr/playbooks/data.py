@@ -30,11 +30,13 @@ SCRIPT_DIR = PLAYBOOK_DIR / "scripts"
 STANDARD_KEYS = ("SC", "AFSBP", "CIS120", "CIS140", "CIS300", "NIST80053", "PCI321")
 SCOPES = ("regional", "global")
 
-#: Tokens of ``playbooks/regexes.yaml`` patterns.
+#: Tokens of ``playbooks/regexes.yaml`` patterns. The patterns are compiled ``re.ASCII`` and used
+#: with ``fullmatch`` (here and by ParseInput): a Unicode digit ("\u0661") or a trailing newline in a
+#: finding's resource id never matches.
 REGEX_TOKENS = {
     "{P}": "(?:aws|aws-cn|aws-us-gov)",
-    "{R}": r"[a-z]{2}(?:-gov)?-[a-z]+-\d",
-    "{A}": r"\d{12}",
+    "{R}": r"[a-z]{2}(?:-gov)?-[a-z]+-[0-9]",
+    "{A}": r"[0-9]{12}",
 }
 
 
@@ -65,10 +67,10 @@ class ResourceRegex:
 
     @property
     def compiled(self) -> re.Pattern[str]:
-        return re.compile(self.pattern)
+        return re.compile(self.pattern, re.ASCII)
 
     def extract(self, resource_id: str) -> str | None:
-        match = self.compiled.match(resource_id)
+        match = self.compiled.fullmatch(resource_id)
         return match.group(self.group) if match else None
 
 
@@ -88,7 +90,7 @@ def regexes() -> dict[str, ResourceRegex]:
             raise PlaybookError(f"{where}: needs pattern, valid and invalid examples")
         pattern = expand_pattern(spec["pattern"])
         try:
-            compiled = re.compile(pattern)
+            compiled = re.compile(pattern, re.ASCII)
         except re.error as err:
             raise PlaybookError(f"{where}: pattern does not compile: {err}") from None
         group = int(spec.get("group", 0))

@@ -241,7 +241,8 @@ def parse_event(event: dict, _context: object = None) -> dict:
     pattern = event.get("parse_id_pattern") or ""
     group = int(event.get("resource_index", 0))
     if pattern:
-        match = re.match(pattern, resource_id)
+        # ASCII and whole: a Unicode digit or a trailing newline never matches (asr/playbooks/data.py).
+        match = re.fullmatch(pattern, resource_id, re.ASCII)
         if not match:
             shown = _shown(resource_id)
             raise ValueError(f"finding field Resources[0].Id: resource id {shown} does not match {pattern}")

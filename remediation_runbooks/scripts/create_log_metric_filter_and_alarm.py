@@ -12,7 +12,10 @@ BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
 # The alarm topic: recorded here on the first run; an operator may set it beforehand (at deployment) to a
 # topic of this account and Region that already has subscribers, which is then used as it is.
 TOPIC_PARAMETER = "/Solutions/SO0111/SNS_Topic_CIS3.x"
-_TOPIC_ARN = re.compile(r"^arn:[\w-]+:sns:(?P<region>[\w-]+):(?P<account>\d{12}):(?P<name>[\w-]{1,256})$")
+# ASCII only and used with fullmatch: a Unicode digit ("\u0661") or a trailing newline is refused.
+_TOPIC_ARN = re.compile(
+    r"arn:[a-z-]+:sns:(?P<region>[a-z0-9-]+):(?P<account>[0-9]{12}):(?P<name>[A-Za-z0-9_-]{1,256})", re.ASCII
+)
 ALARM_SHAPE = {
     "Statistic": "Sum",
     "Period": 300,
@@ -36,8 +39,10 @@ KEY_MODE_HINT = (
     "deploy the member stack with RemediationKeyMode Existing (and RemediationKeyArn) or PerStack in this "
     "account and Region, or pass KMSKeyArn"
 )
+# ASCII only and used with fullmatch: a Unicode digit ("\u0661") or a trailing newline is refused.
 _KEY_OR_ALIAS_ARN = re.compile(
-    r"^arn:(?:aws|aws-cn|aws-us-gov):kms:[a-z]{2}(?:-gov)?-[a-z]+-\d:\d{12}:(?:key|alias)/[\w/-]{1,250}$"
+    r"arn:(?:aws|aws-cn|aws-us-gov):kms:[a-z]{2}(?:-gov)?-[a-z]+-[0-9]:[0-9]{12}:(?:key|alias)/[\w/-]{1,250}",
+    re.ASCII,
 )
 
 
@@ -51,7 +56,7 @@ def configured_key(given: str, region: str | None = None) -> str:
         value = str(ssm.get_parameter(Name=KEY_PARAMETER)["Parameter"]["Value"]).strip()
     except ssm.exceptions.ParameterNotFound:
         return ""
-    if not _KEY_OR_ALIAS_ARN.match(value):
+    if not _KEY_OR_ALIAS_ARN.fullmatch(value):
         raise RemediationError(
             f"{KEY_PARAMETER} {value!r}: not a KMS key or alias ARN (the member stack's RemediationKeyArn sets it)"
         )
@@ -85,7 +90,7 @@ def _configured_topic(account: str, region: str) -> str | None:
         value = ssm.get_parameter(Name=TOPIC_PARAMETER)["Parameter"]["Value"]
     except ssm.exceptions.ParameterNotFound:
         return None
-    match = _TOPIC_ARN.match(value)
+    match = _TOPIC_ARN.fullmatch(value)
     if not match or match["account"] != account or match["region"] != region:
         raise RemediationError(
             f"{TOPIC_PARAMETER} {value!r}: not the ARN of an SNS topic of account {account} in {region}; "

@@ -9,7 +9,13 @@ import boto3
 from botocore.config import Config
 
 BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
-STAGE_ARN = re.compile(r"^arn:[\w-]+:apigateway:[\w-]+::/restapis/(?P<api>[^/]+)/stages/(?P<stage>[^/]+)$")
+# ASCII only and used with fullmatch: a Unicode digit ("\u0661") or a trailing newline is refused. Stage
+# names: "alphanumeric characters, hyphens, and underscores", up to 128
+# (https://docs.aws.amazon.com/apigateway/latest/api/API_CreateStage.html).
+STAGE_ARN = re.compile(
+    r"arn:[a-z-]+:apigateway:[a-z0-9-]+::/restapis/(?P<api>[A-Za-z0-9]+)/stages/(?P<stage>[A-Za-z0-9_-]{1,128})",
+    re.ASCII,
+)
 ALL_METHODS = "*/*"
 
 
@@ -33,7 +39,7 @@ def unencrypted(stage: dict[str, Any]) -> list[str]:
 
 def enable_cache_encryption(event: dict[str, Any], _context: Any) -> dict[str, Any]:
     arn = event["APIGatewayStageArn"]
-    match = STAGE_ARN.match(arn)
+    match = STAGE_ARN.fullmatch(arn)
     if not match:
         raise RemediationError(f"APIGatewayStageArn {arn}: not a REST API stage ARN")
     api, name = match["api"], match["stage"]

@@ -16,8 +16,8 @@ import boto3
 from botocore.config import Config
 
 BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
-STAGE_SUFFIX = re.compile(
-    r"^/(?P<kind>restapis|apis)/(?P<api>[a-z0-9]{10})/stages/(?P<stage>[A-Za-z0-9_-]{1,128}|\$default)$"
+STAGE_SUFFIX = re.compile(  # used with fullmatch: a trailing newline is refused
+    r"/(?P<kind>restapis|apis)/(?P<api>[a-z0-9]{10})/stages/(?P<stage>[A-Za-z0-9_-]{1,128}|\$default)", re.ASCII
 )  # $default is an HTTP API stage name (refused below as HTTP); a REST stage cannot be named so
 LEVELS = ("INFO", "ERROR")  # in order of preference for settings that must change
 ALL_METHODS = "*/*"
@@ -30,7 +30,7 @@ class RemediationError(Exception):
 
 def parse_suffix(suffix: str) -> tuple[str, str, str]:
     """(``restapis`` or ``apis``, API id, stage name) of an ARN suffix."""
-    match = STAGE_SUFFIX.match(suffix)
+    match = STAGE_SUFFIX.fullmatch(suffix)
     if not match:
         raise RemediationError(
             f"APIGatewayStageArnSuffix {suffix}: not /restapis/<api-id>/stages/<stage> or /apis/<api-id>/stages/<stage>"

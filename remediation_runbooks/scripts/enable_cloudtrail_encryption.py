@@ -14,11 +14,16 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
+# ASCII only and used with fullmatch: a Unicode digit ("\u0661") or a trailing newline is refused.
 _TRAIL_ARN = re.compile(
-    r"^arn:(?:aws|aws-cn|aws-us-gov):cloudtrail:(?P<region>[a-z]{2}(?:-gov)?-[a-z]+-\d):\d{12}:trail/(?P<name>.+)$"
+    r"arn:(?:aws|aws-cn|aws-us-gov):cloudtrail:(?P<region>[a-z]{2}(?:-gov)?-[a-z]+-[0-9]):[0-9]{12}:trail/(?P<name>.+)",
+    re.ASCII,
 )
-_KEY_ARN = re.compile(r"^arn:(?:aws|aws-cn|aws-us-gov):kms:(?P<region>[a-z]{2}(?:-gov)?-[a-z]+-\d):\d{12}:")
-_PRINCIPAL_ARN = re.compile(r"^arn:[\w-]+:(?:iam|sts)::(\d{12}):")
+_KEY_ARN = re.compile(
+    r"arn:(?:aws|aws-cn|aws-us-gov):kms:(?P<region>[a-z]{2}(?:-gov)?-[a-z]+-[0-9]):[0-9]{12}:(?:key|alias)/.+", re.ASCII
+)
+_PRINCIPAL_ARN = re.compile(r"arn:[a-z-]+:(?:iam|sts)::([0-9]{12}):.+", re.ASCII)
+_ACCOUNT = re.compile(r"[0-9]{12}", re.ASCII)
 #: The remediation key of the member stack, one per Region.
 KEY_PARAMETER = "/Solutions/SO0111/CMK_REMEDIATION_ARN"
 #: Reading log files: what a reader of the bucket is allowed (any of them).
@@ -33,7 +38,7 @@ class RemediationError(Exception):
 
 
 def _trail_region(trail_arn: str, trail_region: str) -> str:
-    match = _TRAIL_ARN.match(trail_arn)
+    match = _TRAIL_ARN.fullmatch(trail_arn)
     if not match:
         raise RemediationError(f"TrailArn {trail_arn}: not a CloudTrail trail ARN")
     if match["region"] != trail_region:
@@ -45,7 +50,7 @@ def _trail_region(trail_arn: str, trail_region: str) -> str:
 
 def _usable_key(key_arn: str) -> str:
     """ARN of the key ``key_arn`` names (key or alias ARN), if CloudTrail can encrypt with it."""
-    match = _KEY_ARN.match(key_arn)
+    match = _KEY_ARN.fullmatch(key_arn)
     if not match:
         raise RemediationError(f"KMSKeyArn {key_arn}: not a KMS key or alias ARN")
     kms = boto3.client("kms", region_name=match["region"], config=BOTO_CONFIG)
@@ -109,9 +114,9 @@ def _accounts(principal: Any) -> set[str]:
         text = str(value)
         if text == "*":
             found.add("*")
-        elif re.fullmatch(r"\d{12}", text):
+        elif _ACCOUNT.fullmatch(text):
             found.add(text)
-        elif match := _PRINCIPAL_ARN.match(text):
+        elif match := _PRINCIPAL_ARN.fullmatch(text):
             found.add(match.group(1))
     return found
 
@@ -183,7 +188,7 @@ def _key_for_region(key_arn: str, bucket_region: str, bucket: str) -> str:
     Without one (RemediationKeyMode None, no KMSKeyArn) the trail is refused, naming what to set.
     """
     if key_arn:
-        match = _KEY_ARN.match(key_arn)
+        match = _KEY_ARN.fullmatch(key_arn)
         if not match:
             raise RemediationError(f"KMSKeyArn {key_arn}: not a KMS key or alias ARN")
         if match["region"] == bucket_region:
@@ -198,8 +203,9 @@ def _key_for_region(key_arn: str, bucket_region: str, bucket: str) -> str:
             f"{KEY_PARAMETER}). Set RemediationKeyMode to Existing (with RemediationKeyArn, e.g. the organization "
             "key) or PerStack on the member stack, or pass KMSKeyArn; nothing was changed."
         )
+    key_region = _KEY_ARN.fullmatch(key_arn)["region"]  # checked above
     raise RemediationError(
-        f"KMSKeyArn {key_arn}: the key is in Region {_KEY_ARN.match(key_arn)['region']}, but CloudTrail needs a key "
+        f"KMSKeyArn {key_arn}: the key is in Region {key_region}, but CloudTrail needs a key "
         f"in the Region of the trail's bucket {bucket} ({bucket_region}), and {KEY_PARAMETER} names none there "
         f"(deploy the member stack in {bucket_region} with RemediationKeyMode Existing or PerStack, or pass "
         f"KMSKeyArn of a key in {bucket_region}); nothing was changed."

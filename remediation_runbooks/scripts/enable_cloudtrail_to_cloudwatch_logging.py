@@ -12,7 +12,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
-_ROLE_ARN = re.compile(r"^arn:[\w-]+:iam::(?P<account>\d{12}):role/(?:[\w+=,.@-]+/)*(?P<name>[\w+=,.@-]+)$")
+# ASCII only and used with fullmatch: a Unicode digit ("\u0661") or a trailing newline is refused.
+_ROLE_ARN = re.compile(r"arn:[a-z-]+:iam::(?P<account>[0-9]{12}):role/(?:[\w+=,.@-]+/)*(?P<name>[\w+=,.@-]+)", re.ASCII)
 # The trail is read back for up to a minute after UpdateTrail.
 VERIFY_ATTEMPTS = 6
 VERIFY_INTERVAL_SECONDS = 10
@@ -43,7 +44,7 @@ def _get_trail(cloudtrail: Any, name: str) -> dict[str, Any]:
 
 def _check_role(role_arn: str, account: str) -> None:
     """The role must exist in this account (a wrong or unsuffixed role name fails here, clearly)."""
-    match = _ROLE_ARN.match(role_arn)
+    match = _ROLE_ARN.fullmatch(role_arn)
     if not match or match["account"] != account:
         raise RemediationError(f"CloudWatchLogsRole {role_arn}: not a role ARN of account {account}")
     iam = boto3.client("iam", config=BOTO_CONFIG)

@@ -32,8 +32,10 @@ KEY_MODE_HINT = (
     "deploy the member stack with RemediationKeyMode Existing (and RemediationKeyArn) or PerStack in this "
     "account and Region, or pass KMSKeyArn"
 )
+# ASCII only and used with fullmatch: a Unicode digit ("\u0661") or a trailing newline is refused.
 _KEY_OR_ALIAS_ARN = re.compile(
-    r"^arn:(?:aws|aws-cn|aws-us-gov):kms:[a-z]{2}(?:-gov)?-[a-z]+-\d:\d{12}:(?:key|alias)/[\w/-]{1,250}$"
+    r"arn:(?:aws|aws-cn|aws-us-gov):kms:[a-z]{2}(?:-gov)?-[a-z]+-[0-9]:[0-9]{12}:(?:key|alias)/[\w/-]{1,250}",
+    re.ASCII,
 )
 
 
@@ -47,7 +49,7 @@ def configured_key(given: str, region: str | None = None) -> str:
         value = str(ssm.get_parameter(Name=KEY_PARAMETER)["Parameter"]["Value"]).strip()
     except ssm.exceptions.ParameterNotFound:
         return ""
-    if not _KEY_OR_ALIAS_ARN.match(value):
+    if not _KEY_OR_ALIAS_ARN.fullmatch(value):
         raise RemediationError(
             f"{KEY_PARAMETER} {value!r}: not a KMS key or alias ARN (the member stack's RemediationKeyArn sets it)"
         )

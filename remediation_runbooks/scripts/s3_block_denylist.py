@@ -15,8 +15,9 @@ from botocore.exceptions import ClientError
 
 BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
 DENY_SID = "ASRDenySensitiveActionsToOtherAccounts"
-_ACCOUNT = re.compile(r"^\d{12}$")
-_PRINCIPAL_ARN = re.compile(r"^arn:[\w-]+:(?:iam|sts)::(\d{12}):")
+# ASCII only, whole value: a Unicode digit ("\u0661") or a trailing newline is no account id.
+_ACCOUNT = re.compile(r"[0-9]{12}", re.ASCII)
+_PRINCIPAL_ARN = re.compile(r"arn:[a-z-]+:(?:iam|sts)::([0-9]{12}):.+", re.ASCII)
 # Bucket policies are eventually consistent: read the change back for up to a minute.
 VERIFY_ATTEMPTS = 6
 VERIFY_INTERVAL_SECONDS = 10
@@ -64,9 +65,9 @@ def _load_policy(s3: Any, bucket: str, owner: str) -> dict[str, Any] | None:
 
 def principal_account(principal: str) -> str | None:
     """Account of an AWS principal (ARN or account id); None for "*" and unique ids."""
-    if _ACCOUNT.match(principal):
+    if _ACCOUNT.fullmatch(principal):
         return principal
-    match = _PRINCIPAL_ARN.match(principal)
+    match = _PRINCIPAL_ARN.fullmatch(principal)
     return match.group(1) if match else None
 
 

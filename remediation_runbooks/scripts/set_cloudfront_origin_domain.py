@@ -11,12 +11,14 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
-DISTRIBUTION_ID = re.compile(r"^[A-Z][A-Z0-9]{11,15}$")
+# ASCII only and used with fullmatch: a trailing newline (or a Unicode digit) is refused.
+DISTRIBUTION_ID = re.compile(r"[A-Z][A-Z0-9]{11,15}", re.ASCII)
 SAFE_DOMAIN = "cloudfront12remediation.example"  # .example is reserved (RFC 2606): it never resolves
 # <bucket>.s3.amazonaws.com, .s3.<region>., .s3-<region>., .s3.dualstack.<region>., .s3-website[.-]<region>.
 S3_BUCKET_DOMAIN = re.compile(
-    r"^(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\.s3(?:-website)?"
-    r"(?:[.-](?:dualstack\.)?[a-z]{2}(?:-gov)?-[a-z]+-\d)?\.amazonaws\.com(?:\.cn)?$"
+    r"(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\.s3(?:-website)?"
+    r"(?:[.-](?:dualstack\.)?[a-z]{2}(?:-gov)?-[a-z]+-[0-9])?\.amazonaws\.com(?:\.cn)?",
+    re.ASCII,
 )
 CUSTOM_ORIGIN = {
     "HTTPPort": 80,
@@ -46,7 +48,7 @@ def _config(cloudfront: Any, distribution_id: str) -> tuple[dict[str, Any], str]
 
 def bucket_of(origin: dict[str, Any]) -> str:
     """The S3 bucket an origin's domain names, or '' when it is not an S3 bucket endpoint."""
-    match = S3_BUCKET_DOMAIN.match(origin["DomainName"].lower())
+    match = S3_BUCKET_DOMAIN.fullmatch(origin["DomainName"].lower())
     return match["bucket"] if match else ""
 
 
@@ -93,7 +95,7 @@ def _describe(origin: dict[str, Any]) -> str:
 
 def set_origin_domain(event: dict[str, Any], _context: Any) -> dict[str, Any]:
     distribution_id = event["DistributionId"]
-    if not DISTRIBUTION_ID.match(distribution_id):
+    if not DISTRIBUTION_ID.fullmatch(distribution_id):
         raise RemediationError(f"DistributionId {distribution_id}: not a CloudFront distribution ID")
     cloudfront = boto3.client("cloudfront", config=BOTO_CONFIG)
     s3 = boto3.client("s3", config=BOTO_CONFIG)

@@ -14,9 +14,14 @@ BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
 VALID_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 )
+# ASCII only and used with fullmatch: a Unicode digit ("\u0661") or a trailing newline is refused.
+# Log group names: "a-z, A-Z, 0-9, '_' (underscore), '-' (hyphen), '/' (forward slash), '.' (period),
+# and '#' (number sign)", 1-512 characters
+# (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogGroup.html).
 _ARN = re.compile(
-    r"^arn:(?P<partition>aws|aws-cn|aws-us-gov):logs:(?P<region>[a-z]{2}(?:-gov)?-[a-z]+-\d):"
-    r"(?P<account>\d{12}):log-group:(?P<name>[\w.\-/#]{1,512})(?::\*)?$"
+    r"arn:(?P<partition>aws|aws-cn|aws-us-gov):logs:(?P<region>[a-z]{2}(?:-gov)?-[a-z]+-[0-9]):"
+    r"(?P<account>[0-9]{12}):log-group:(?P<name>[A-Za-z0-9_.\-/#]{1,512})(?::\*)?",
+    re.ASCII,
 )
 
 
@@ -33,7 +38,7 @@ def retention_at_least(days: int) -> int:
 
 
 def _parse_arn(arn: str) -> re.Match[str]:
-    match = _ARN.match(arn)
+    match = _ARN.fullmatch(arn)
     if not match:
         raise RemediationError(f"LogGroupArn {arn}: not a CloudWatch Logs log group ARN")
     return match

@@ -10,9 +10,11 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
+# ASCII only and used with fullmatch: a Unicode digit ("\u0661") or a trailing newline is refused.
 _ARN = re.compile(
-    r"^arn:[\w-]+:guardduty:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):detector/(?P<detector>[0-9a-f]{32})"
-    r"(?:/filter/(?P<filter>[A-Za-z0-9_.-]{3,64}))?$"
+    r"arn:[a-z-]+:guardduty:(?P<region>[a-z0-9-]+):(?P<account>[0-9]{12}):detector/(?P<detector>[0-9a-f]{32})"
+    r"(?:/filter/(?P<filter>[A-Za-z0-9_.-]{3,64}))?",
+    re.ASCII,
 )
 
 
@@ -21,7 +23,7 @@ class RemediationError(Exception):
 
 
 def _parse(arn: str, account: str, region: str) -> re.Match[str]:
-    match = _ARN.match(arn)
+    match = _ARN.fullmatch(arn)
     if not match:
         raise RemediationError(f"ResourceArn {arn}: not a GuardDuty detector or filter ARN")
     if (match["account"], match["region"]) != (account, region):
