@@ -185,12 +185,15 @@ class Enforcer:
         if principal is None:
             return  # the harness establishing a session
         if target is not None:
+            org_id = _organization_of(_account_of(principal))
             trust_request = Request(
                 principal,
                 "sts:AssumeRole",
                 target_arn,
-                {},
-                frozenset({"aws:sourceaccount", "aws:sourcearn", "sts:externalid", "aws:principalarn"}),
+                {"aws:principalorgid": org_id} if org_id else {},
+                frozenset(
+                    {"aws:sourceaccount", "aws:sourcearn", "sts:externalid", "aws:principalarn", "aws:principalorgid"}
+                ),
             )
             decision = decide([target.trust], trust_request, _account_of(principal))
             check = requests.Check("sts:AssumeRole", target_arn, reason="trust policy of the role")
@@ -423,6 +426,22 @@ def _account_of(principal: str) -> str:
         if match:
             return match.group(2)
     return ""
+
+
+def _organization_of(account: str) -> str | None:
+    """aws:PrincipalOrgID of a principal of ``account``: the id of the emulated (moto) organization
+    it belongs to, None when it is in none (the key is then absent, as in AWS).
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalorgid"""
+    if not account:
+        return None
+    try:
+        from moto.organizations.models import organizations_backends
+    except ImportError:  # pragma: no cover
+        return None
+    try:
+        return organizations_backends[account]["aws"].describe_organization()["Organization"]["Id"]
+    except Exception:  # AWSOrganizationsNotInUseException: in no organization
+        return None
 
 
 def _principal_context(principal: str, check: requests.Check) -> dict[str, Any]:

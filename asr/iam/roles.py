@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from asr import solution
 from asr.iam.policy import Policy
 from asr.iam.template import Location, Resolver, Role, roles_of
 
@@ -182,7 +183,9 @@ class LazyRoles:
                             f"arn:aws:secretsmanager:us-east-1:{self.admin_account}:secret:asr-ticketing-AbCdEf"
                         )
                     if "LogWriterRoleArn" in params:
-                        base["LogWriterRoleArn"] = f"arn:aws:iam::{self.admin_account}:role/CrossAccountLogWriter"
+                        base["LogWriterRoleArn"] = (
+                            f"arn:aws:iam::{self.admin_account}:role/{solution.CROSS_ACCOUNT_LOG_WRITER_ROLE}"
+                        )
                     sets = [{**base, "Namespace": ns} for ns in self.namespaces] if "Namespace" in params else [base]
                     sources.append(TemplateSource(name, template, sets))
                 self._roles = SynthesizedRoles(sources)

@@ -73,6 +73,19 @@ class MemberStack(SolutionStack):
                 "solution's remediations and sends them to the admin account's Action Log. Needs AWS Organizations."
             ),
         )
+        # docs/action-log.md: the trail records every Region, so one Action Log stack per account suffices
+        action_log_region = self.parameter(
+            "ActionLogRegion",
+            default="",
+            allowed_pattern=r"^$|^[a-z]{2,4}(?:-[a-z]+)+-[0-9]{1,2}$",
+            constraint_description="Empty, or a Region code such as us-east-1.",
+            description=(
+                "Optional. Region of the admin stack (its Action Log log group). When set, the Action Log "
+                "(EnableCloudTrailForASRActionLog=yes) is created only in that Region of this account: its trail "
+                "records every Region and its processor writes to the log group in its own Region. Empty: created "
+                "in every Region where this stack says yes (the admin stack must then be in the same Region)."
+            ),
+        )
 
         key_mode = self.parameter(
             solution.KEY_MODE_PARAMETER,
@@ -107,12 +120,23 @@ class MemberStack(SolutionStack):
         self.parameter_group("LogGroup Configuration", [log_group])
         self.parameter_group("Consolidated control finding Playbook", [load["SC"]])
         self.parameter_group("Security Standard Playbooks", [load[k] for k in sorted(load) if k != "SC"])
-        self.parameter_group("Configuration", [redshift_bucket, admin_account, namespace, action_log])
+        self.parameter_group(
+            "Configuration", [redshift_bucket, admin_account, namespace, action_log, action_log_region]
+        )
         self.parameter_group("Remediation encryption key", [key_mode, key_arn])
 
         load_cond = {k: self.equals(solution.load_condition(k), p, "yes") for k, p in load.items()}
         redshift_cond = self.equals("EnableS3BucketForRedShift4", redshift_bucket, "yes")
-        cloudtrail_cond = self.equals("CloudTrailCondition", action_log, "yes")
+        cloudtrail_cond = self.condition(
+            "CloudTrailCondition",
+            cdk.Fn.condition_and(
+                cdk.Fn.condition_equals(action_log.value_as_string, "yes"),
+                cdk.Fn.condition_or(
+                    cdk.Fn.condition_equals(action_log_region.value_as_string, ""),
+                    cdk.Fn.condition_equals(action_log_region.value_as_string, cdk.Aws.REGION),
+                ),
+            ),
+        )
 
         self._remediation_key_parameter(key_mode, key_arn)
         self.ssm_parameter(

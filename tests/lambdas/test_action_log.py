@@ -1,21 +1,31 @@
-"""Action Log processor: filters a real-shaped CloudTrail file and writes cross-account."""
+"""Action Log processor: filters real-shaped CloudTrail files and writes through the writer role.
+
+Here the member stack is in the admin account itself (the writer role's "AdminAccount" trust
+statement, no organization needed); across accounts and organizations:
+tests/lambdas/test_action_log_path.py.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import json
+import logging
 
 import boto3
 import pytest
 from moto import mock_aws
 
 from lambdas.action_log import handler
-from tests.conftest import OTHER_ACCOUNT
+from tests.conftest import ACCOUNT
 
 ADMIN_GROUP = "/aws/lambda/SO0111-ASR-CloudTrailEvents"
-WRITER_ROLE = f"arn:aws:iam::{OTHER_ACCOUNT}:role/CrossAccountLogWriterRole"
+WRITER_ROLE = f"arn:aws:iam::{ACCOUNT}:role/CrossAccountLogWriterRole"
 # The Action Log bucket of the member CloudTrail stack (Namespace "sim"), where the trail writes under cloudtrail-logs/.
-BUCKET = "so0111-asr-sim-mgmt-events-111111111111-us-east-1"
+BUCKET = f"so0111-asr-sim-mgmt-events-{ACCOUNT}-us-east-1"
+REMEDIATION_ROLE = "SO0111-EnableKeyRotation-sim"
+#: CloudWatch Logs refuses events older than 14 days: the trail's events are a few minutes old.
+EVENT_TIME = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=7)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 # The processor runs as its synthesized execution role, the stack deployed with this writer role.
 pytestmark = pytest.mark.stack_parameters(LogWriterRoleArn=WRITER_ROLE)
@@ -26,23 +36,49 @@ def _as_the_processor(as_function):
     as_function(handler, "SO0111-ASR-EventProcessor")
 
 
-def _record(
-    name: str,
-    ip: str = "ssm.amazonaws.com",
-    arn: str = "arn:aws:sts::111111111111:assumed-role/SO0111-EnableKeyRotation-abc/x",
-):
+def identity(role: str = REMEDIATION_ROLE, account: str = ACCOUNT, session: str = "a1b2c3d4-session") -> dict:
+    """``userIdentity`` of a call made with an assumed role, as CloudTrail writes it
+    (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html)."""
     return {
-        "eventTime": "2026-11-23T10:00:00Z",
+        "type": "AssumedRole",
+        "principalId": f"AROAEXAMPLEID:{session}",
+        "arn": f"arn:aws:sts::{account}:assumed-role/{role}/{session}",
+        "accountId": account,
+        "accessKeyId": "ASIAEXAMPLEKEY",
+        "sessionContext": {
+            "sessionIssuer": {
+                "type": "Role",
+                "principalId": "AROAEXAMPLEID",
+                "arn": f"arn:aws:iam::{account}:role/{role}",
+                "accountId": account,
+                "userName": role,
+            },
+            "attributes": {"creationDate": "2026-11-23T09:59:00Z", "mfaAuthenticated": "false"},
+        },
+        "invokedBy": "ssm.amazonaws.com",
+    }
+
+
+def _record(name: str, ip: str = "ssm.amazonaws.com", user: dict | None = None, account: str = ACCOUNT) -> dict:
+    return {
+        "eventVersion": "1.09",
+        "userIdentity": user if user is not None else identity(account=account),
+        "eventTime": EVENT_TIME,
         "eventSource": "kms.amazonaws.com",
         "eventName": name,
         "awsRegion": "us-east-1",
         "sourceIPAddress": ip,
-        "userIdentity": {"arn": arn},
+        "userAgent": "ssm.amazonaws.com",
         "requestParameters": {"keyId": "k"},
         "responseElements": None,
-        "recipientAccountId": "111111111111",
-        "resources": [{"ARN": "arn:aws:kms:us-east-1:111111111111:key/k"}],
-        "userAgent": "dropped",
+        "requestID": "0f6a5f0e-1111-2222-3333-444455556666",
+        "eventID": "7c1d9f0e-1111-2222-3333-444455556666",
+        "readOnly": False,
+        "resources": [{"accountId": account, "type": "AWS::KMS::Key", "ARN": f"arn:aws:kms:us-east-1:{account}:key/k"}],
+        "eventType": "AwsApiCall",
+        "managementEvent": True,
+        "recipientAccountId": account,
+        "eventCategory": "Management",
     }
 
 
@@ -53,33 +89,31 @@ def env(monkeypatch):
     with mock_aws():
         s3 = boto3.client("s3")
         s3.create_bucket(Bucket=BUCKET)
-        admin = boto3.client("sts").assume_role(RoleArn=WRITER_ROLE, RoleSessionName="setup")["Credentials"]
-        admin_logs = boto3.client(
-            "logs",
-            aws_access_key_id=admin["AccessKeyId"],
-            aws_secret_access_key=admin["SecretAccessKey"],
-            aws_session_token=admin["SessionToken"],
-        )
-        admin_logs.create_log_group(logGroupName=ADMIN_GROUP)
-        yield s3, admin_logs
+        logs = boto3.client("logs")
+        logs.create_log_group(logGroupName=ADMIN_GROUP)
+        yield s3, logs
+
+
+def _notification(*keys: str) -> dict:
+    return {"Records": [{"s3": {"bucket": {"name": BUCKET}, "object": {"key": key}}} for key in keys]}
 
 
 def _put(s3, key, records):
     s3.put_object(Bucket=BUCKET, Key=key, Body=gzip.compress(json.dumps({"Records": records}).encode()))
-    return {"Records": [{"s3": {"bucket": {"name": BUCKET}, "object": {"key": key}}}]}
+    return _notification(key)
 
 
-def _messages(admin_logs):
-    streams = admin_logs.describe_log_streams(logGroupName=ADMIN_GROUP)["logStreams"]
+def _messages(logs):
+    streams = logs.describe_log_streams(logGroupName=ADMIN_GROUP)["logStreams"]
     return [
         json.loads(e["message"])
         for s in streams
-        for e in admin_logs.get_log_events(logGroupName=ADMIN_GROUP, logStreamName=s["logStreamName"])["events"]
+        for e in logs.get_log_events(logGroupName=ADMIN_GROUP, logStreamName=s["logStreamName"])["events"]
     ]
 
 
-def test_forwards_only_remediation_writes_to_the_admin_account(env):
-    s3, admin_logs = env
+def test_forwards_only_remediation_writes(env):
+    s3, logs = env
     event = _put(
         s3,
         "cloudtrail-logs/AWSLogs/111111111111/f1.json.gz",
@@ -87,42 +121,135 @@ def test_forwards_only_remediation_writes_to_the_admin_account(env):
             _record("EnableKeyRotation"),
             _record("StartAutomationExecution"),  # orchestration itself
             _record("BatchUpdateFindings"),
-            _record("EnableKeyRotation", ip="1.2.3.4"),  # a person, not SSM
-            _record("EnableKeyRotation", arn="arn:aws:sts::111111111111:assumed-role/Other/x"),
+            _record("EnableKeyRotation", ip="1.2.3.4"),  # not through SSM
+            _record("EnableKeyRotation", user=identity("Other")),
         ],
     )
-    assert handler.lambda_handler(event, None) == {"files": 1, "forwarded": 1}
-    [message] = _messages(admin_logs)
+    assert handler.lambda_handler(event, None) == {"files": 1, "forwarded": 1, "failed": 0}
+    [message] = _messages(logs)
     assert message["eventName"] == "EnableKeyRotation"
-    assert "userAgent" not in message and "sourceIPAddress" not in message
+    assert "userAgent" not in message and "sourceIPAddress" not in message and "userIdentity" not in message
     assert set(message) == set(handler.KEPT_FIELDS)
 
 
+@pytest.mark.parametrize(
+    ("user", "why"),
+    [
+        (identity("Admin", session="SO0111-lookalike"), "SO0111 only in the session name"),
+        (identity("MySO0111-Copy"), "SO0111 inside, not the prefix"),
+        (identity("SO0111-ASR-Orchestrator-Member"), "the orchestrator starts runbooks, it does not remediate"),
+        (identity(REMEDIATION_ROLE, account="999999999999"), "a role of the same name in another account"),
+        ({**identity(), "type": "IAMUser", "arn": f"arn:aws:iam::{ACCOUNT}:user/SO0111-person"}, "a user"),
+        ({"type": "AWSService", "invokedBy": "ssm.amazonaws.com"}, "a service, no role"),
+        ({**identity(), "arn": f"arn:aws:iam::{ACCOUNT}:role/{REMEDIATION_ROLE}"}, "not an assumed-role ARN"),
+        ({}, "no identity"),
+        ("SO0111-EnableKeyRotation-sim", "not an object"),
+    ],
+)
+def test_only_the_solutions_assumed_roles_in_this_account_count(user, why):
+    """The old rule ("SO0111" anywhere in the ARN) took the first two; none is a remediation."""
+    assert not handler.is_remediation_action(_record("EnableKeyRotation", user=user)), why
+
+
+@pytest.mark.parametrize(
+    "role",
+    ["SO0111-EnableKeyRotation-sim", "SO0111-CloudTrailToCloudWatchLogs-test", "SO0111-Remediate-SC-2.0.0-KMS.4"],
+)
+def test_the_solutions_remediation_service_and_custom_roles_count(role):
+    assert handler.solution_role_of(_record("X", user=identity(role))) == role
+    assert handler.is_remediation_action(_record("X", user=identity(role)))
+
+
 def test_second_file_same_day_appends_to_the_existing_stream(env):
-    s3, admin_logs = env
+    s3, logs = env
     handler.lambda_handler(_put(s3, "cloudtrail-logs/a.json.gz", [_record("PutBucketPolicy")]), None)
     handler.lambda_handler(_put(s3, "cloudtrail-logs/b.json.gz", [_record("PutBucketAcl")]), None)
-    assert len(admin_logs.describe_log_streams(logGroupName=ADMIN_GROUP)["logStreams"]) == 1
-    assert sorted(m["eventName"] for m in _messages(admin_logs)) == ["PutBucketAcl", "PutBucketPolicy"]
+    assert len(logs.describe_log_streams(logGroupName=ADMIN_GROUP)["logStreams"]) == 1
+    assert sorted(m["eventName"] for m in _messages(logs)) == ["PutBucketAcl", "PutBucketPolicy"]
 
 
 def test_nothing_to_forward_writes_nothing(env):
-    s3, admin_logs = env
-    assert (
-        handler.lambda_handler(_put(s3, "cloudtrail-logs/k.json.gz", [_record("X", ip="1.1.1.1")]), None)["forwarded"]
-        == 0
-    )
-    assert admin_logs.describe_log_streams(logGroupName=ADMIN_GROUP)["logStreams"] == []
+    s3, logs = env
+    out = handler.lambda_handler(_put(s3, "cloudtrail-logs/k.json.gz", [_record("X", ip="1.1.1.1")]), None)
+    assert out == {"files": 1, "forwarded": 0, "failed": 0}
+    assert logs.describe_log_streams(logGroupName=ADMIN_GROUP)["logStreams"] == []
 
 
-def test_a_file_that_is_not_cloudtrail_names_the_object(env):
+BAD_FILES = {
+    "cloudtrail-logs/not-gzip.json.gz": (b"not gzip", "not a gzipped CloudTrail log file"),
+    "cloudtrail-logs/truncated.json.gz": (
+        gzip.compress(json.dumps({"Records": [_record("EnableKeyRotation")]}).encode())[:40],
+        "not a gzipped CloudTrail log file",
+    ),
+    "cloudtrail-logs/not-json.json.gz": (gzip.compress(b'{"Records": [}'), "not a gzipped CloudTrail log file"),
+    "cloudtrail-logs/no-records.json.gz": (gzip.compress(b'{"records": []}'), "no Records list"),
+    "cloudtrail-logs/a-list.json.gz": (gzip.compress(b"[1, 2]"), "no Records list"),
+}
+
+
+def test_bad_files_are_counted_and_named_and_do_not_lose_the_good_ones(env, caplog):
+    s3, logs = env
+    for key, (body, _) in BAD_FILES.items():
+        s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+    _put(s3, "cloudtrail-logs/good.json.gz", [_record("EnableKeyRotation")])
+    keys = [*BAD_FILES, "cloudtrail-logs/good.json.gz"]
+    with caplog.at_level(logging.ERROR, logger=handler.__name__):
+        out = handler.lambda_handler(_notification(*keys), None)
+    assert out == {"files": 6, "forwarded": 1, "failed": 5}
+    assert [m["eventName"] for m in _messages(logs)] == ["EnableKeyRotation"]
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    for key, (_, reason) in BAD_FILES.items():
+        assert any(f"s3://{BUCKET}/{key}: " in e and reason in e for e in errors), key
+
+
+def test_digest_files_carry_no_events_and_are_not_errors(env):
     s3, _ = env
-    s3.put_object(Bucket=BUCKET, Key="cloudtrail-logs/bad.json.gz", Body=b"not gzip")
-    event = {"Records": [{"s3": {"bucket": {"name": BUCKET}, "object": {"key": "cloudtrail-logs/bad.json.gz"}}}]}
-    with pytest.raises(
-        ValueError, match=f"s3://{BUCKET}/cloudtrail-logs/bad.json.gz: not a gzipped CloudTrail log file"
+    key = "cloudtrail-logs/AWSLogs/111111111111/CloudTrail-Digest/us-east-1/2026/11/23/x_CloudTrail-Digest_y.json.gz"
+    digest = {"awsAccountId": ACCOUNT, "digestStartTime": "2026-11-23T09:00:00Z", "logFiles": []}
+    s3.put_object(Bucket=BUCKET, Key=key, Body=gzip.compress(json.dumps(digest).encode()))
+    assert handler.lambda_handler(_notification(key), None) == {"files": 1, "forwarded": 0, "failed": 0}
+
+
+def test_an_unreadable_file_raises_for_the_retry_after_forwarding_the_others(env, caplog):
+    s3, logs = env
+    _put(s3, "cloudtrail-logs/good.json.gz", [_record("EnableKeyRotation")])
+    with (
+        caplog.at_level(logging.ERROR, logger=handler.__name__),
+        pytest.raises(RuntimeError, match=f"could not read 1 trail file\\(s\\): s3://{BUCKET}/cloudtrail-logs/gone"),
     ):
-        handler.lambda_handler(event, None)
+        handler.lambda_handler(_notification("cloudtrail-logs/gone.json.gz", "cloudtrail-logs/good.json.gz"), None)
+    assert [m["eventName"] for m in _messages(logs)] == ["EnableKeyRotation"]
+    assert any("cloudtrail-logs/gone.json.gz: cannot read it" in r.getMessage() for r in caplog.records)
+
+
+def test_a_notification_without_bucket_or_key_is_counted(env, caplog):
+    with caplog.at_level(logging.ERROR, logger=handler.__name__):
+        out = handler.lambda_handler({"Records": [{"s3": {"bucket": {"name": BUCKET}}}]}, None)
+    assert out == {"files": 0, "forwarded": 0, "failed": 1}
+    assert "without bucket/key" in caplog.text
+
+
+def test_url_encoded_keys_are_decoded(env):
+    s3, _ = env
+    key = "cloudtrail-logs/AWSLogs/111111111111/CloudTrail/us-east-1/2026/11/23/a b+c.json.gz"
+    _put(s3, key, [_record("EnableKeyRotation")])
+    encoded = key.replace("+", "%2B").replace(" ", "+")  # as S3 notifications encode keys
+    assert handler.lambda_handler(_notification(encoded), None)["forwarded"] == 1
+
+
+def test_rejected_events_are_not_counted_as_written():
+    """PutLogEvents answers rejectedLogEventsInfo instead of failing (moto never does: counted offline)."""
+    assert handler._rejected_count({"tooOldLogEventEndIndex": 2}, 5) == 2
+    assert handler._rejected_count({"tooNewLogEventStartIndex": 4}, 5) == 1
+    assert handler._rejected_count({"expiredLogEventEndIndex": 3, "tooNewLogEventStartIndex": 3}, 5) == 5
+
+
+def test_event_times_are_read_as_utc_and_bad_ones_fall_back_to_now():
+    now = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+    assert handler._epoch_ms("2026-11-23T10:00:00Z", now) == 1795428000000
+    assert handler._epoch_ms("2026-11-23T10:00:00", now) == 1795428000000
+    for bad in (None, "", "yesterday", 12345, ["2026"]):
+        assert handler._epoch_ms(bad, now) == int(now.timestamp() * 1000), bad
 
 
 def test_large_volumes_are_split_into_put_log_events_batches():

@@ -1,0 +1,1 @@
+"""Custom resource provider of the admin stack's organization id lookup (``Custom::OrgIdLookup``)."""
