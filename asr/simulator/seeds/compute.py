@@ -839,7 +839,10 @@ def _ssm_solution_profile(where: Where) -> tuple[str, str]:
     [declared] = documents.permissions("AttachSSMPermissionsToEC2").service_roles
     role = solution.service_role(declared.name, _SSM_SIM_NAMESPACE)
     profile = solution.service_role(declared.instance_profile, _SSM_SIM_NAMESPACE)
-    _ec2_role(where, role, profile, tuple(declared.managed_policies))
+    try:  # deployed from the member-roles template (asr simulate): the stack's own
+        where.client("iam").get_instance_profile(InstanceProfileName=profile)
+    except where.client("iam").exceptions.NoSuchEntityException:
+        _ec2_role(where, role, profile, tuple(declared.managed_policies))
     return role, profile
 
 
