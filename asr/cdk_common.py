@@ -238,7 +238,8 @@ class SolutionStack(cdk.Stack):
             ),
             description=description
             or (
-                "Up to 9 lowercase letters, digits or '-'. Suffix of the remediation IAM role names and of the "
+                "3 to 9 lowercase letters, digits or '-', starting and ending with a letter or digit. Suffix of "
+                "the remediation IAM role names and of the "
                 "Action Log bucket. Use the same value for the member and member-roles stacks; keep it across "
                 "updates."
             ),
