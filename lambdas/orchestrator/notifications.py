@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from asr import limits, solution
-from lambdas.orchestrator import aws, outcomes
+from lambdas.orchestrator import aws, history, outcomes
 from lambdas.orchestrator.finding import Finding, summary
 from lambdas.orchestrator.log import get_logger
 
@@ -29,6 +29,11 @@ logger = get_logger(__name__)
 
 NOTE_AUTHOR = "ASR Orchestrator"
 MAX_NOTE = limits.NOTE_TEXT_CHARS
+#: What precedes the ticket URL (or the ticket error) in the Note and in the log.
+TICKET_LABEL = " Ticket: "
+#: Characters of a Note kept for ``<OUTCOME>: `` and a truncation marker before the ticket: the
+#: longest outcome (20) + 2, and ``…[truncated N characters]`` for any N a message can have.
+NOTE_HEAD_MIN = 64
 _CONSOLE = {"aws": "aws.amazon.com", "aws-cn": "amazonaws.cn", "aws-us-gov": "amazonaws-us-gov.com"}
 
 #: Budget of each field of the SNS message, in bytes of its JSON encoding. Message, status
@@ -51,6 +56,7 @@ _BUDGET = {
 #: Budget of the message text in the minimal notification.
 _MINIMAL_MESSAGE = 4096
 _MINIMAL_FIELD = 256
+_MINIMAL_TICKET = 1024
 
 
 @dataclass
@@ -128,9 +134,12 @@ def sns_message(note: Notification, account_alias: str) -> dict[str, Any]:
     return body
 
 
-def minimal_message(outcome: Any, message: Any, finding: Any = None, reason: str = "") -> dict[str, Any]:
+def minimal_message(
+    outcome: Any, message: Any, finding: Any = None, reason: str = "", ticket_url: Any = None
+) -> dict[str, Any]:
     """The notification when the full one cannot be built or sent: the same keys, short bounded
-    values (at most a few KiB in all), built from nothing that can fail to encode."""
+    values (at most a few KiB in all), built from nothing that can fail to encode; the ticket URL
+    (or ticket error) too when a ticket was requested."""
     status, text = named_outcome(outcome, limits.clean(message))
     if reason:
         text = f"{text} (minimal notification: {limits.clean(reason)})"
@@ -162,7 +171,7 @@ def minimal_message(outcome: Any, message: Any, finding: Any = None, reason: str
             )
     fields = {k: _text(v, _MINIMAL_FIELD) for k, v in fields.items()}
     severity = outcomes.severity(status)
-    return {
+    body = {
         "Remediation_Status": status,
         "Severity": severity,
         "Account_Alias": "Unknown",
@@ -175,6 +184,9 @@ def minimal_message(outcome: Any, message: Any, finding: Any = None, reason: str
         "message": text,
         "finding": fields,
     }
+    if ticket_url is not None:
+        body["Ticket_URL"] = _text(limits.clean(ticket_url), _MINIMAL_TICKET)
+    return body
 
 
 def sns_attributes(body: dict[str, Any]) -> dict[str, dict[str, str]]:
@@ -223,23 +235,41 @@ def write_log(note: Notification, now: datetime) -> None:
     ):
         with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
             create()
-    lines = [f"{note.severity}: {note.full_message()}", *note.details]
+    ticket = [f"{TICKET_LABEL.strip()} {note.ticket_url}"] if note.ticket_url is not None else []
+    lines = [f"{note.severity}: {note.full_message()}", *ticket, *note.details]
     stamp = int(now.timestamp() * 1000)
     events = [{"timestamp": stamp, "message": limits.clean(line)} for line in lines if line]
     for batch in limits.log_batches(events):
         logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=batch)
 
 
+def note_text(note: Notification) -> str:
+    """The finding Note's Text: ``<OUTCOME>: <message>``, and `` Ticket: <ticket>`` when a ticket
+    was requested, within MAX_NOTE characters as AWS counts them (UTF-16 code units).
+
+    The ticket is what the reader needs: when the whole does not fit, the message is cut (visibly)
+    and the ticket kept whole; only a ticket longer than MAX_NOTE - NOTE_HEAD_MIN is cut itself
+    (visibly, at its end), so the outcome always leads the Note.
+    https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_NoteUpdate.html
+    """
+    head = f"{note.outcome}: {note.full_message()}"
+    if note.ticket_url is None:
+        return limits.note_text(head)
+    tail = limits.truncate_chars(f"{TICKET_LABEL}{note.ticket_url}", MAX_NOTE - NOTE_HEAD_MIN)
+    head = limits.truncate_chars(head, MAX_NOTE - limits.utf16_len(tail))
+    return limits.note_text(head + tail)
+
+
 def update_finding(note: Notification) -> None:
-    """Note (+ Workflow NOTIFIED) on the finding, for outcomes that need a human."""
-    if note.finding is None or note.outcome not in outcomes.UPDATE_WORKFLOW | outcomes.NOTE_ONLY:
+    """Note (+ Workflow NOTIFIED) on the finding, for outcomes that need a human; a Note (the
+    workflow left as the control runbook set it) for a remediation that requested a ticket."""
+    if note.finding is None:
+        return
+    if note.outcome not in outcomes.UPDATE_WORKFLOW | outcomes.NOTE_ONLY and note.ticket_url is None:
         return
     update: dict[str, Any] = {
         "FindingIdentifiers": [{"Id": note.finding.id, "ProductArn": note.finding.product_arn}],
-        "Note": {
-            "Text": limits.note_text(f"{note.outcome}: {note.full_message()}"),
-            "UpdatedBy": limits.note_updated_by(NOTE_AUTHOR),
-        },
+        "Note": {"Text": note_text(note), "UpdatedBy": limits.note_updated_by(NOTE_AUTHOR)},
     }
     if note.outcome in outcomes.UPDATE_WORKFLOW:
         update["Workflow"] = {"Status": "NOTIFIED"}
@@ -262,24 +292,20 @@ def metrics_enabled() -> bool:
 
 
 def put_metrics(note: Notification) -> None:
+    """``RemediationOutcome`` {Outcome}, and {Outcome, ControlId} with enhanced metrics: names,
+    dimensions and namespace from ``asr.solution``, where the dashboard and alarms take them."""
     if not metrics_enabled():
         return
-    data = [
-        {
-            "MetricName": "RemediationOutcome",
-            "Dimensions": [{"Name": "Outcome", "Value": limits.dimension_value(note.outcome)}],
-            "Unit": "Count",
-            "Value": 1,
-        }
-    ]
+    outcome = {"Name": solution.DIMENSION_OUTCOME, "Value": limits.dimension_value(note.outcome)}
+    data = [{"MetricName": solution.METRIC_REMEDIATION_OUTCOME, "Dimensions": [outcome], "Unit": "Count", "Value": 1}]
     control = note.finding.security_control_id or note.finding.control_id if note.finding else ""
     if os.environ.get("ENHANCED_METRICS", "no").lower() == "yes" and control:
         data.append(
             {
-                "MetricName": "RemediationOutcome",
+                "MetricName": solution.METRIC_REMEDIATION_OUTCOME,
                 "Dimensions": [
-                    {"Name": "Outcome", "Value": limits.dimension_value(note.outcome)},
-                    {"Name": "ControlId", "Value": limits.dimension_value(control)},
+                    outcome,
+                    {"Name": solution.DIMENSION_CONTROL_ID, "Value": limits.dimension_value(control)},
                 ],
                 "Unit": "Count",
                 "Value": 1,
@@ -292,7 +318,7 @@ def assume_role_failure_metric() -> None:
     if metrics_enabled():
         aws.client("cloudwatch").put_metric_data(
             Namespace=solution.METRICS_NAMESPACE,
-            MetricData=[{"MetricName": "AssumeRoleFailure", "Unit": "Count", "Value": 1}],
+            MetricData=[{"MetricName": solution.METRIC_ASSUME_ROLE_FAILURE, "Unit": "Count", "Value": 1}],
         )
 
 
@@ -312,9 +338,11 @@ def publish(topic: str, body: dict[str, Any]) -> None:
     aws.client("sns").publish(TopicArn=topic, Message=message, MessageAttributes=attributes)
 
 
-def send_minimal(outcome: Any, message: Any, finding: Any = None, reason: str = "") -> dict[str, Any]:
+def send_minimal(
+    outcome: Any, message: Any, finding: Any = None, reason: str = "", ticket_url: Any = None
+) -> dict[str, Any]:
     """Publish the minimal notification; raises only when SNS itself refuses it."""
-    body = minimal_message(outcome, message, finding, reason)
+    body = minimal_message(outcome, message, finding, reason, ticket_url)
     publish(topic_arn(), body)
     logger.warning("minimal notification sent", extra={"data": {"outcome": body["remediation_status"]}})
     return body
@@ -325,6 +353,13 @@ def _safe_message(note: Notification) -> str:
         return note.full_message()
     except Exception:
         return limits.clean(getattr(note, "message", ""))
+
+
+def _safe_ticket(note: Notification) -> str | None:
+    try:
+        return None if note.ticket_url is None else limits.clean(note.ticket_url)
+    except Exception:
+        return None
 
 
 def send(note: Notification, now: datetime | None = None) -> dict[str, Any]:
@@ -341,11 +376,13 @@ def send(note: Notification, now: datetime | None = None) -> dict[str, Any]:
     except Exception as err:
         logger.exception("full notification not sent; sending the minimal one")
         reason = f"the full notification was not sent: {type(err).__name__}: {limits.truncate_chars(err, 1024)}"
-        body = send_minimal(note.outcome, _safe_message(note), note.finding, reason)
+        body = send_minimal(note.outcome, _safe_message(note), note.finding, reason, _safe_ticket(note))
     for step in (write_log, update_finding, put_metrics):
         try:
             step(note, now) if step is write_log else step(note)
         except Exception as err:
             logger.warning(f"{step.__name__} failed", extra={"data": {"error": f"{type(err).__name__}: {err}"}})
+    if body["remediation_status"] != outcomes.QUEUED:  # a final outcome: the attempt's history record
+        history.record(note, body["remediation_status"], body["message"], now, metrics_enabled)
     logger.info("notified", extra={"data": {"outcome": body["remediation_status"], "notification": body["message"]}})
     return body

@@ -10,13 +10,10 @@ sleep for real (``core.sleep`` records the delays); timeouts use a 0.25 s budget
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -27,95 +24,15 @@ from asr import solution
 from asr.iam.roles import SynthesizedRoles, TemplateSource
 from lambdas.ticketing import core, jira, servicenow
 from tests.conftest import ACCOUNT, REGION
+from tests.lambdas.ticket_server import CREATED_ISSUE, CREATED_RECORD, SYS_ID, Answer, Service, basic, loopback
 
 EMAIL = "secops@example.com"
 TOKEN = "ATATT3xFfGF0-jira-token-Zq9"
 API_KEY = "now-api-key-7f3b1c9e2d"
 SN_PASSWORD = "sn-basic-password-4411"
-SYS_ID = "9d385017c611228701d22104cc95c371"
-TIMEOUT = 0.25
 
 
 # --- the ticketing service -------------------------------------------------------------
-
-
-@dataclass
-class Answer:
-    status: int = 201
-    body: Any = None  # dict/list -> JSON; str/bytes -> as is
-    headers: dict[str, str] = field(default_factory=dict)
-    hang: bool = False  # never answer (the client must time out)
-
-
-@dataclass
-class Request:
-    method: str
-    path: str
-    headers: dict[str, str]  # lower-case names
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-class Service:
-    """A real HTTP server on 127.0.0.1: records requests, answers from a script (the last answer repeats)."""
-
-    def __init__(self) -> None:
-        self.requests: list[Request] = []
-        self.script: list[Answer] = [Answer(404, {"error": "no script"})]
-        self.release = threading.Event()
-        service = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                self._serve()
-
-            def do_GET(self) -> None:
-                self._serve()
-
-            def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                service.requests.append(Request(self.command, self.path, headers, body))
-                answer = service.script.pop(0) if len(service.script) > 1 else service.script[0]
-                if answer.hang:
-                    service.release.wait(10)
-                    return
-                if isinstance(answer.body, dict | list):
-                    data, kind = json.dumps(answer.body).encode(), "application/json"
-                else:
-                    text = answer.body or b""
-                    data, kind = (text.encode() if isinstance(text, str) else text), "text/html"
-                headers = dict(answer.headers)
-                self.send_response(answer.status)
-                self.send_header("Content-Type", headers.pop("Content-Type", kind))
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def answers(self, *answers: Answer) -> None:
-        self.script = list(answers)
-
-    def close(self) -> None:
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -139,13 +56,7 @@ def other_host() -> Iterator[Service]:
 
 @pytest.fixture
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    delays: list[float] = []
-    monkeypatch.setattr(core, "sleep", delays.append)
-    monkeypatch.setattr(core, "POLICY", core.RetryPolicy(timeout=TIMEOUT))
-    monkeypatch.setattr(core, "ALLOW_LOOPBACK_HTTP", True)
-    for proxy in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(proxy, raising=False)
-    return delays
+    return loopback(monkeypatch)
 
 
 @pytest.fixture
@@ -212,14 +123,6 @@ def remediation_event(**changes: Any) -> dict[str, Any]:
     }
     info.update(changes)
     return {"RemediationInfo": {k: v for k, v in info.items() if v is not ...}}
-
-
-def basic(user: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-
-
-CREATED_ISSUE = Answer(201, {"id": "10042", "key": "SEC-42", "self": "https://x.atlassian.net/rest/api/2/issue/10042"})
-CREATED_RECORD = Answer(201, {"result": {"sys_id": SYS_ID, "number": "INC0010042"}})
 
 
 # --- Jira ------------------------------------------------------------------------------------
