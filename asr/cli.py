@@ -3,6 +3,7 @@
 asr runbooks                     list every remediation runbook and what it changes
 asr runbook ASR-<Name>           a runbook's parameters, steps and the IAM permissions of its role
 asr explain FINDING.json|-|ID    what ASR would do with a finding (or an example finding of a control)
+asr simulate FINDING.json|-      remediate a finding end to end on emulated AWS and print the trace
 asr controls [STANDARD] [--json|--markdown]   the controls each playbook remediates
 asr cfct-manifest --admin-account ID --namespace NS --regions R1,R2 [--ous ...]   a CfCT manifest.yaml
 asr preflight --admin-account ID --regions R1,R2 [--member-accounts ...|--ous ...]   what a deploy needs
@@ -21,7 +22,9 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from asr import documents, solution
+from asr.history import add_history_command
 from asr.playbooks import data as playbooks
+from asr.policy.cli import add_policy_commands
 
 
 class UsageError(Exception):
@@ -326,6 +329,9 @@ def build_parser() -> argparse.ArgumentParser:
     form.add_argument("--markdown", action="store_true", help="the coverage page, as Markdown tables")
     controls.set_defaults(func=cmd_controls)
     _add_deploy_commands(sub)
+    _add_simulate_command(sub)  # asr simulate (asr/simulate.py)
+    add_policy_commands(sub)  # asr policy ... (asr/policy/cli.py)
+    add_history_command(sub)  # asr history (asr/history.py)
     return parser
 
 
@@ -409,6 +415,50 @@ def _add_deploy_commands(sub: Any) -> None:
     pre.set_defaults(func=cmd_preflight)
 
 
+def cmd_simulate(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
+    from asr import explain, simulate
+
+    namespace_ok = re.fullmatch(solution.NAMESPACE_PATTERN, args.namespace, re.ASCII)
+    if not namespace_ok:
+        raise UsageError(
+            f"--namespace {args.namespace!r} is not a member-roles Namespace "
+            "(3-9 of a-z 0-9 -, starting and ending with a letter or digit)"
+        )
+    try:
+        return simulate.run(
+            args.inputs, as_json=args.json, namespace=args.namespace, out=out, err=err, stdin=stdin, quiet=args.quiet
+        )
+    except (explain.InputError, simulate.SimulationInputError) as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _add_simulate_command(sub: Any) -> None:
+    simulate = sub.add_parser(
+        "simulate",
+        help="remediate a finding end to end on emulated AWS (moto), offline, and print the trace",
+        description=(
+            "Build an emulated admin and member account from the synthesized templates, seed the resource the "
+            "finding describes in its noncompliant state, run the orchestrator on the finding and print what "
+            "happened: states, automations and steps, the resource before -> after, SNS messages, finding "
+            "updates, the control's verdict. Exit 0 when every finding ends SUCCESS with its control PASSED, "
+            "1 on another outcome, 2 on bad input. Progress goes to stderr."
+        ),
+    )
+    simulate.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="FINDING",
+        help='a JSON file (an ASFF finding, a list of them, {"findings": [...]} or a Security Hub EventBridge '
+        "event) or - for stdin; a bare finding arrives as the 'Remediate with ASR' custom action",
+    )
+    simulate.add_argument("--json", action="store_true", help="print the trace as one JSON object per finding")
+    simulate.add_argument(
+        "--namespace", default="sim", help="Namespace the emulated member-roles stack is deployed with (default sim)"
+    )
+    simulate.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
+    simulate.set_defaults(func=cmd_simulate)
+
+
 def _deploy_errors() -> type[Exception]:
     from asr.preflight import PreflightError
 
@@ -427,7 +477,9 @@ def main(
             return cmd_explain(args, out, stdin)
         if args.func is cmd_preflight:
             return cmd_preflight(args, out)
-        args.func(args, out)
+        if args.func is cmd_simulate:
+            return cmd_simulate(args, out, err, stdin)
+        return args.func(args, out) or 0  # asr policy commands return their exit code
     except (UsageError, _deploy_errors()) as exc:
         err.write(f"asr: error: {exc}\n")
         return 2

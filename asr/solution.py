@@ -320,6 +320,27 @@ ORCHESTRATOR_TIMEOUT_MINUTES = 90
 #: Alarm on remediation jobs the worker gave up on (their executions wait for the timeout).
 SCHEDULING_DLQ_ALARM = "ASR-SchedulingDeadLetters"
 
+# --- remediation history (docs/history.md) ---------------------------------------
+#: Table of every remediation attempt (admin account): key HISTORY_KEY, indexes by control and by day.
+HISTORY_TABLE = f"{SOLUTION_ID}-ASR-RemediationHistory"
+HISTORY_KEY = "RecordId"
+HISTORY_BY_CONTROL_INDEX = "ByControl"
+HISTORY_BY_DAY_INDEX = "ByDay"
+HISTORY_TTL_ATTRIBUTE = "ExpiresAt"
+#: Admin stack parameter: days a record is kept (DynamoDB TTL), and its bounds.
+HISTORY_RETENTION_PARAMETER = "RemediationHistoryRetentionDays"
+HISTORY_RETENTION_DEFAULT_DAYS = 365
+HISTORY_RETENTION_MAX_DAYS = 3650
+#: 1..3650, a whole number without leading zeros (CloudFormation AllowedPattern, anchored by the engine).
+HISTORY_RETENTION_PATTERN = r"^([1-9][0-9]{0,2}|[1-2][0-9]{3}|3[0-5][0-9]{2}|36[0-4][0-9]|3650)$"
+#: Environment of the orchestrator functions naming the table and the retention.
+HISTORY_TABLE_ENV = "HISTORY_TABLE"
+HISTORY_RETENTION_ENV = "HISTORY_RETENTION_DAYS"
+#: Metrics (METRICS_NAMESPACE): seconds from the finding's first sighting to a SUCCESS, per control
+#: (DIMENSION_CONTROL_ID); a history record that could not be written (no dimension).
+METRIC_TIME_TO_REMEDIATE = "TimeToRemediate"
+METRIC_HISTORY_WRITE_FAILURE = "HistoryWriteFailure"
+
 
 def lambda_function_name(purpose: str) -> str:
     """``SO0111-ASR-<purpose>``, e.g. ``SO0111-ASR-checkSSMDocumentState``."""

@@ -106,6 +106,27 @@ def assume_role_failure_metric() -> cloudwatch.Metric:
     )
 
 
+def time_to_remediate_search(statistic: str) -> cloudwatch.MathExpression:
+    """``ASR/TimeToRemediate`` per control (seconds from first seen to SUCCESS), one series per control."""
+    query = (
+        f"{{{solution.METRICS_NAMESPACE},{solution.DIMENSION_CONTROL_ID}}} "
+        f'MetricName="{solution.METRIC_TIME_TO_REMEDIATE}"'
+    )
+    return cloudwatch.MathExpression(
+        expression=f"SEARCH('{query}', '{statistic}', {int(DAY.to_seconds())})", label="", period=DAY
+    )
+
+
+def history_write_failure_metric() -> cloudwatch.Metric:
+    return cloudwatch.Metric(
+        namespace=solution.METRICS_NAMESPACE,
+        metric_name=solution.METRIC_HISTORY_WRITE_FAILURE,
+        statistic="Sum",
+        period=DAY,
+        label="History write failures",
+    )
+
+
 def _sum(keys: Sequence[str]) -> str:
     """Sum of metric ids, a day without a datapoint counting 0."""
     return "+".join(f"FILL({k},0)" for k in keys)
@@ -370,6 +391,36 @@ class MetricsDashboard(Construct):
                     query_lines=list(ACTION_LOG_QUERY),
                     view=cloudwatch.LogQueryVisualizationType.TABLE,
                     width=18,
+                    height=6,
+                ),
+            ],
+            [
+                cloudwatch.TextWidget(
+                    width=6,
+                    height=6,
+                    markdown=(
+                        "## Time to remediate\n"
+                        "Per control, the time from the finding's first sighting (`FirstObservedAt`, else "
+                        "`CreatedAt`) to a successful remediation, p90 per day; every attempt is in table "
+                        f"`{solution.HISTORY_TABLE}` (`asr history`, docs/history.md). A history record that "
+                        "could not be written is counted in History write failures."
+                    ),
+                ),
+                cloudwatch.GraphWidget(
+                    title="Time to Remediate by Control Id (p90)",
+                    left=[time_to_remediate_search("p90")],
+                    left_y_axis=cloudwatch.YAxisProps(min=0, label="seconds", show_units=False),
+                    legend_position=cloudwatch.LegendPosition.RIGHT,
+                    period=DAY,
+                    width=12,
+                    height=6,
+                ),
+                cloudwatch.GraphWidget(
+                    title="History Write Failures",
+                    left=[history_write_failure_metric()],
+                    left_y_axis=cloudwatch.YAxisProps(min=0, show_units=False),
+                    period=DAY,
+                    width=6,
                     height=6,
                 ),
             ],

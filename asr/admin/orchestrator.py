@@ -80,6 +80,7 @@ class Orchestrator(Construct):
         enhanced_metrics: str,
         ticket_function_name: str,
         ticketing_on: cdk.CfnCondition,
+        history_retention_days: str = str(solution.HISTORY_RETENTION_DEFAULT_DAYS),
     ) -> None:
         super().__init__(scope, construct_id)
         stack: SolutionStack = cdk.Stack.of(self)  # type: ignore[assignment]
@@ -119,12 +120,19 @@ class Orchestrator(Construct):
             # deletion protection would make a DESTROY fail the stack deletion
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
+        self.history_table = self._history_table(key)
         self.findings_bucket = self._findings_bucket(key)
         self.role = self._admin_role(stack, key, topic)
         self._restrict_findings_bucket()
 
         self._code = stack.lambda_code("orchestrator.zip")
-        common_env = {"SNS_TOPIC_ARN": topic.topic_arn, "ENHANCED_METRICS": enhanced_metrics}
+        common_env = {
+            "SNS_TOPIC_ARN": topic.topic_arn,
+            "ENHANCED_METRICS": enhanced_metrics,
+            # every final notification records its attempt (lambdas/orchestrator/history.py)
+            solution.HISTORY_TABLE_ENV: self.history_table.table_name,
+            solution.HISTORY_RETENTION_ENV: history_retention_days,
+        }
         self.resolve_fn = self._function(
             stack,
             "checkSSMDocumentState",
@@ -169,11 +177,51 @@ class Orchestrator(Construct):
             common_env,
             timeout=cdk.Duration.seconds(60),
         )
+        # Exactly PutItem (a conditional put: a redelivery never writes twice). The three functions share
+        # the role, and all three send final notifications; the role's inline policy already holds the
+        # solution key's kms:Encrypt/Decrypt/GenerateDataKey the table's encryption needs.
+        # (Table.grant would add <table>/index/*: PutItem never writes an index, so the table only.)
+        iam.Grant.add_to_principal(
+            grantee=self.notify_fn, actions=["dynamodb:PutItem"], resource_arns=[self.history_table.table_arn]
+        )
         ticket_name = cdk.Fn.condition_if(
             ticketing_on.logical_id, ticket_function_name, solution.NO_TICKET_FUNCTION
         ).to_string()
         self.ticket_function_arn = _arn(stack, "lambda", f"function:{ticket_name}")
         self.state_machine = self._state_machine(stack, key, topic)
+
+    # --- remediation history ---------------------------------------------------------
+
+    def _history_table(self, key: kms.IKey) -> dynamodb.Table:
+        """Every remediation attempt (docs/history.md): key RecordId (one attempt, written once), index
+        ByControl (ControlId, FinishedAt) for the common query, ByDay (FinishedDay, FinishedAt) for a
+        time range across controls; the solution key, point-in-time recovery, TTL ExpiresAt."""
+        table = dynamodb.Table(
+            self,
+            "RemediationHistory",
+            table_name=solution.HISTORY_TABLE,
+            partition_key=dynamodb.Attribute(name=solution.HISTORY_KEY, type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            time_to_live_attribute=solution.HISTORY_TTL_ATTRIBUTE,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            deletion_protection=True,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=key,
+            removal_policy=cdk.RemovalPolicy.RETAIN,  # an audit record outlives the stack
+        )
+        for index, partition in (
+            (solution.HISTORY_BY_CONTROL_INDEX, "ControlId"),
+            (solution.HISTORY_BY_DAY_INDEX, "FinishedDay"),
+        ):
+            table.add_global_secondary_index(
+                index_name=index,
+                partition_key=dynamodb.Attribute(name=partition, type=dynamodb.AttributeType.STRING),
+                sort_key=dynamodb.Attribute(name="FinishedAt", type=dynamodb.AttributeType.STRING),
+                projection_type=dynamodb.ProjectionType.ALL,
+            )
+        return table
 
     # --- findings too large for the state machine's payload ---------------------------
 
@@ -401,6 +449,14 @@ class Orchestrator(Construct):
                 self,
                 name,
                 lambda_function=self.notify_fn,
+                # the state, and the execution the history record names (lambdas/orchestrator/notify.py)
+                payload=sfn.TaskInput.from_object(
+                    {
+                        "State": sfn.JsonPath.entire_payload,
+                        "ExecutionArn": sfn.JsonPath.execution_id,
+                        "ExecutionStartTime": sfn.JsonPath.execution_start_time,
+                    }
+                ),
                 payload_response_only=True,
                 retry_on_service_exceptions=False,
                 result_path=sfn.JsonPath.DISCARD,
@@ -417,6 +473,14 @@ class Orchestrator(Construct):
             "Resolve Target",
             comment="Finding -> control runbook, account, Region, role; or a final outcome (already notified).",
             lambda_function=self.resolve_fn,
+            # the item, and the execution a history record of an outcome decided here names (notify.py's)
+            payload=sfn.TaskInput.from_object(
+                {
+                    "State": sfn.JsonPath.entire_payload,
+                    "ExecutionArn": sfn.JsonPath.execution_id,
+                    "ExecutionStartTime": sfn.JsonPath.execution_start_time,
+                }
+            ),
             payload_response_only=True,
             retry_on_service_exceptions=False,
             task_timeout=sfn.Timeout.duration(TASK_TIMEOUT),
@@ -434,6 +498,7 @@ class Orchestrator(Construct):
                 {
                     "TaskToken": sfn.JsonPath.task_token,
                     "ExecutionArn": sfn.JsonPath.execution_id,
+                    "ExecutionStartTime": sfn.JsonPath.execution_start_time,
                     "Job": sfn.JsonPath.entire_payload,
                 }
             ),

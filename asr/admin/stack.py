@@ -19,6 +19,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from asr import solution
+from asr.admin.action_log import ActionLog
 from asr.admin.custom_actions import CustomActions
 from asr.admin.dashboard import MetricsDashboard
 from asr.admin.orchestrator import Orchestrator
@@ -115,6 +116,19 @@ class AdminStack(SolutionStack):
             ),
         )
         target_accounts, target_strategy = self.target_account_parameters()
+        history_retention = self.parameter(
+            solution.HISTORY_RETENTION_PARAMETER,
+            default=str(solution.HISTORY_RETENTION_DEFAULT_DAYS),
+            allowed_pattern=solution.HISTORY_RETENTION_PATTERN,
+            constraint_description=(
+                f"A whole number of days from 1 to {solution.HISTORY_RETENTION_MAX_DAYS}, without leading zeros "
+                f"(default {solution.HISTORY_RETENTION_DEFAULT_DAYS})."
+            ),
+            description=(
+                f"Days each remediation attempt stays in the {solution.HISTORY_TABLE} table (asr history) before "
+                "DynamoDB's TTL deletes it."
+            ),
+        )
 
         # Console layout, as in the reference.
         self.parameter_group("Consolidated Control Findings Playbook", [self.load_params["SC"]])
@@ -122,7 +136,7 @@ class AdminStack(SolutionStack):
             "Security Standard Playbooks",
             [self.load_params[k] for k in sorted(self.load_params) if k != "SC"],
         )
-        self.parameter_group("Orchestrator Configuration", [reuse_log])
+        self.parameter_group("Orchestrator Configuration", [reuse_log, history_retention])
         self.parameter_group("CloudWatch Metrics", [use_metrics, use_alarms, executions_threshold])
         self.parameter_group("(Optional) Enhanced CloudWatch Metrics", [enhanced, threshold])
         self.parameter_group("(Optional) Ticketing Service Integration", [ticket_fn])
@@ -196,6 +210,7 @@ class AdminStack(SolutionStack):
             enhanced_metrics=enhanced.value_as_string,
             ticket_function_name=ticket_fn.value_as_string,
             ticketing_on=self.ticketing_on,
+            history_retention_days=history_retention.value_as_string,
         )
         machine = self.orchestrator.state_machine
         machine.node.add_dependency(self.orchestrator_log)
@@ -274,11 +289,13 @@ class AdminStack(SolutionStack):
     def _action_log_group(self) -> None:
         """``/aws/lambda/SO0111-ASR-CloudTrailEvents``: the admin Action Log the members' Action Log
         stacks deliver to (the reference's log group, 10 years). Kept, and retained, so that updating a
-        reference admin stack in place keeps its history (docs/upgrade.md)."""
+        reference admin stack in place keeps its history (docs/upgrade.md). The role the members
+        write with, trusted by the organization: asr/admin/action_log.py."""
         group = logs.CfnLogGroup(
             self, "CloudTrailEventsLogGroup", log_group_name=solution.ACTION_LOG_GROUP, retention_in_days=3653
         )
         group.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+        ActionLog(self, "ActionLog", group=group)
 
     def _solution_key(self) -> kms.Key:
         key = kms.Key(

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from asr import limits
-from lambdas.orchestrator import outcomes
+from lambdas.orchestrator import history, outcomes
 from lambdas.orchestrator.finding import Finding
 from lambdas.orchestrator.log import clear, get_logger
 from lambdas.orchestrator.notifications import Notification, send, send_minimal
@@ -27,7 +27,8 @@ def _cause(error: dict[str, Any]) -> str:
     except (TypeError, ValueError):
         return limits.sfn_cause(cause)
     if isinstance(data, dict) and "errorMessage" in data:
-        return limits.sfn_cause(f"{data.get('errorType', 'Error')}: {data['errorMessage']}")
+        kind = data.get("errorType") or error.get("Error") or "Error"
+        return limits.sfn_cause(f"{kind}: {data['errorMessage']}")
     return limits.sfn_cause(cause)
 
 
@@ -38,17 +39,42 @@ def _finding(raw: Any) -> Finding | None:
         return None
 
 
+#: Bound of the ticket URL in this task's answer (the SNS message's own budget for it).
+TICKET_URL_BYTES = 4096
+TICKET_ERROR = "Error generating ticket: {reason} - check ticket_generator lambda logs for details"
+
+
 def ticket_url(state: dict[str, Any]) -> str:
+    """The ticket URL from the generator's answer (docs/ticketing.md: ``{TicketURL, Ok,
+    ResponseCode, ResponseReason}``), or ``Error generating ticket: <reason> ...`` naming why
+    there is none: the generator's own reason, its error (TicketError, from the Catch), or what
+    was wrong with its answer."""
     answer = state.get("TicketAnswer")
-    ticket = answer.get("Payload") if isinstance(answer, dict) else None
-    if isinstance(ticket, dict) and ticket.get("TicketURL") and ticket.get("Ok", True):
-        return limits.clean(ticket["TicketURL"])
-    if isinstance(ticket, dict):
-        reason = ticket.get("ResponseReason") or ticket.get("ResponseCode") or "no TicketURL in the answer"
-    else:
+    if not isinstance(answer, dict):
         error = state.get("TicketError")
-        reason = _cause(error if isinstance(error, dict) else {}) or "no answer"
-    return f"Error generating ticket: {limits.clean(reason)} - check ticket_generator lambda logs for details"
+        reason = _cause(error) if isinstance(error, dict) else ""
+        name = limits.sfn_error(error.get("Error") or "") if isinstance(error, dict) else ""
+        if name and not reason.startswith(name):
+            reason = f"{name}: {reason}" if reason else name
+        return TICKET_ERROR.format(reason=limits.clean(reason or "no answer from the ticket generator"))
+    ticket = answer.get("Payload")
+    if not isinstance(ticket, dict):
+        return TICKET_ERROR.format(
+            reason=f"the ticket generator answered {limits.shown(ticket)}, not {{TicketURL, Ok, ...}}"
+        )
+    url, ok = ticket.get("TicketURL"), ticket.get("Ok", True)
+    if ok is True and isinstance(url, str) and url.strip():
+        return limits.clean(url.strip())
+    if ok is True:
+        reason = f"Ok is true but TicketURL is {limits.shown(url)}"
+    elif ok is not False:
+        reason = f"Ok is {limits.shown(ok)}, not true or false"
+    else:
+        reason = ticket.get("ResponseReason") or ""
+        code = ticket.get("ResponseCode")
+        if not reason:
+            reason = f"ResponseCode {limits.shown(code)} and no ResponseReason"
+    return TICKET_ERROR.format(reason=limits.clean(reason))
 
 
 def _failure(state: dict[str, Any]) -> Notification:
@@ -79,6 +105,7 @@ def handle(state: dict[str, Any]) -> dict[str, Any]:
     Only SNS refusing even that raises."""
     outcome = outcomes.LAMBDA_ERROR
     message = "notify failed before it could say why"
+    ticket: str | None = None
     try:
         if "Error" in state:
             note = _failure(state)
@@ -86,11 +113,15 @@ def handle(state: dict[str, Any]) -> dict[str, Any]:
             body = send(note)
             return {"Outcome": outcomes.LAMBDA_ERROR, "Message": body["message"]}
         if state.get("TicketRequested"):
-            url = ticket_url(state)
+            url = ticket = ticket_url(state)
             note = final_notification(state, state, ticket_url=url)
             outcome, message = note.outcome, note.message
             body = send(note)
-            return {"Outcome": body["remediation_status"], "Message": body["message"], "Ticket_URL": url}
+            return {
+                "Outcome": body["remediation_status"],
+                "Message": body["message"],
+                "Ticket_URL": limits.truncate_bytes(url, TICKET_URL_BYTES),
+            }
         message = (
             "notify needs Error (from a Catch) or TicketRequested (after Generate Ticket); "
             f"got the keys {limits.shown(sorted(map(str, state)), 1024)}"
@@ -99,7 +130,8 @@ def handle(state: dict[str, Any]) -> dict[str, Any]:
         return {"Outcome": outcomes.LAMBDA_ERROR, "Message": body["message"]}
     except Exception as err:
         logger.exception("notification failed; sending the minimal one")
-        body = send_minimal(outcome, message, None, f"{type(err).__name__}: {limits.truncate_chars(err, 1024)}")
+        reason = f"{type(err).__name__}: {limits.truncate_chars(err, 1024)}"
+        body = send_minimal(outcome, message, None, reason, ticket)
         return {"Outcome": body["remediation_status"], "Message": body["message"]}
 
 
@@ -107,4 +139,4 @@ def lambda_handler(event: Any, _context: Any) -> dict[str, Any]:
     clear()
     if not isinstance(event, dict):
         event = {"Error": {"Error": "ASR.BadInput", "Cause": f"notify got {type(event).__name__}"}}
-    return handle(event)
+    return handle(history.unwrap(event))

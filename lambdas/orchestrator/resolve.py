@@ -14,7 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from asr import limits, solution
-from lambdas.orchestrator import aws, outcomes, payload, workflow
+from lambdas.orchestrator import aws, history, outcomes, payload, workflow
 from lambdas.orchestrator.finding import Finding, FindingError, clean_ssm
 from lambdas.orchestrator.log import bind, clear, get_logger
 from lambdas.orchestrator.notifications import Notification, assume_role_failure_metric, send, send_minimal
@@ -89,6 +89,25 @@ def _no_runbook(runbook: str, account: str, region: str) -> str:
     )
 
 
+#: IAM role names: "Length Constraints: Minimum length of 1. Maximum length of 64. Pattern: [\w+=,.@-]+"
+#: (ASCII word characters: IAM names are "alphanumeric characters" plus those symbols).
+#: https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetRole.html
+#: https://docs.aws.amazon.com/IAM/latest/APIReference/API_PolicyRole.html
+_ROLE_NAME = solution.validator(rf"[A-Za-z0-9_+=,.@-]{{1,{limits.IAM_ROLE_NAME_CHARS}}}")
+
+
+def _check_role_name(name: str, origin: str) -> None:
+    """Refuse (LAMBDA_ERROR, naming ``origin`` and the value) a role name IAM cannot have: a role
+    ARN built from it would name no role, and IAM answers GetRole with a ValidationError."""
+    if solution.is_full_match(_ROLE_NAME, name):
+        return
+    raise Outcome(
+        outcomes.LAMBDA_ERROR,
+        f"{origin}: role name {limits.shown(name, 200)} ({len(name)} characters) is not an IAM role name "
+        f"(1-{limits.IAM_ROLE_NAME_CHARS} characters of A-Z a-z 0-9 _+=,.@-); the runbook cannot run as it.",
+    )
+
+
 def _role_arn(session: Any, finding: Finding, preferred: str, *, named_by: str = "") -> str:
     """The role the runbook runs as.
 
@@ -96,11 +115,18 @@ def _role_arn(session: Any, finding: Finding, preferred: str, *, named_by: str =
     (``SO0111-Remediate-...``, optional by contract) that does not exist means the member
     role. A role the customer named (``named_by``: the parameter that names it) must
     exist. When the member role may not read ``preferred`` the finding is refused with
-    what to grant -- never a silent fall back to another role.
+    what to grant -- never a silent fall back to another role. A name IAM cannot have
+    (longer than 64 characters, e.g. built from a long control id) is refused, naming it.
     """
     member = aws.role_arn(finding.partition, finding.account, solution.ORCHESTRATOR_MEMBER_ROLE)
     if not preferred:
         return member
+    _check_role_name(
+        preferred,
+        named_by
+        or "per-control role SO0111-Remediate-<StandardShortName>-<StandardVersion>-<ControlId> "
+        f"(ControlId {finding.control_id!r} of the finding, or its remap)",
+    )
     try:
         session.client("iam", config=aws.CONFIG).get_role(RoleName=preferred)
         return aws.role_arn(finding.partition, finding.account, preferred)
@@ -172,6 +198,7 @@ def _security_hub_target(finding: Finding) -> dict[str, Any]:
         if alternate.account == "admin":
             target["Account"], target["Region"] = _admin_account(), aws.region()
         role_name = alternate.role or solution.ORCHESTRATOR_MEMBER_ROLE
+        _check_role_name(role_name, "environment variable WORKFLOW_RUNBOOK_ROLE")
         target["RoleArn"] = parameters["AutomationAssumeRole"] = aws.role_arn(
             finding.partition, target["Account"], role_name
         )
@@ -287,8 +314,27 @@ def _notified(event: dict[str, Any], finding: Finding | None, outcome: str, mess
     return out
 
 
+#: Bound of the message of the one error this function lets escape (SNS refusing even the
+#: minimal notification). The state machine's Catch adds ``{Error, Cause}`` to the item, next to
+#: a finding of up to 240 KB, and the sum must stay within Step Functions' 256 KiB payload
+#: (States.DataLimitExceeded cannot be caught, payload.py). The Cause is the runtime's JSON of
+#: this error, embedded as a JSON string: ASCII only, each character at most 4 bytes there.
+CRASH_MESSAGE_CHARS = 1024
+
+
+class ResolveFailed(RuntimeError):
+    """resolve could not notify a final outcome; the state machine's Catch notifies it."""
+
+
 def lambda_handler(event: Any, _context: Any) -> dict[str, Any]:
     clear()
     if not isinstance(event, dict):
         event = {"Finding": event}
-    return resolve(event)
+    try:
+        # the outcomes resolve decides itself are final: their history record names the execution
+        return resolve(history.unwrap(event))
+    except Exception as err:
+        # Raised anew, bounded and without the chain: an exception's text may hold the finding.
+        text = limits.clean(f"{type(err).__name__}: {limits.clean(err)}")
+        text = text.encode("ascii", "backslashreplace").decode("ascii")
+        raise ResolveFailed(limits.truncate_chars(text, CRASH_MESSAGE_CHARS, ascii_only=True)) from None

@@ -28,7 +28,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from asr import limits, solution
-from lambdas.orchestrator import aws, outcomes, payload
+from lambdas.orchestrator import aws, history, outcomes, payload
 from lambdas.orchestrator.finding import Finding
 from lambdas.orchestrator.log import bind, clear, get_logger
 from lambdas.orchestrator.notifications import Notification, send
@@ -289,6 +289,7 @@ class Worker:
         job_id = job_identity(body)
         job_key = f"job#{job_id}"
         bind(job=job_id, execution=body.get("ExecutionArn"))
+        history.bind_job(body)  # the final notification records the attempt (history.py)
         place = f"{target['Account']}-{target['Region']}"
         for _ in range(6):
             job = self._job(job_id)

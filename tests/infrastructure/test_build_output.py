@@ -108,6 +108,8 @@ IMPORT_NAMES = {
     "boto3": "boto3",
     "pyyaml": "yaml",
     "policy-sentry": "policy_sentry",
+    "jsonschema": "jsonschema",  # asr policy validates its document against asr/policy/schema.json
+    "moto": "moto",  # asr simulate's emulated AWS (asr/simulator/orchestration)
 }
 
 

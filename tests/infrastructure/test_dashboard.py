@@ -25,7 +25,7 @@ from asr.playbooks.data import load_standard
 from asr.simulator.findings import make_finding
 from asr.upgrade import load_contract
 from lambdas.action_log.handler import KEPT_FIELDS
-from lambdas.orchestrator import notifications, outcomes
+from lambdas.orchestrator import history, notifications, outcomes
 from lambdas.orchestrator.finding import Finding
 from lambdas.orchestrator.notifications import Notification
 from tests.conftest import ACCOUNT, REGION
@@ -137,6 +137,9 @@ def _search(expression: str) -> tuple[str, str, frozenset[str], set[str]] | None
     return namespace, match.group(2), frozenset(dims), values
 
 
+_TTR_SEARCH = re.compile(r"^SEARCH\('\{(\w+),([\w,]+)\} MetricName=\"(TimeToRemediate)\"', 'p90', 86400\)$")
+
+
 def _ids_used(expression: str) -> set[str]:
     """Metric ids an arithmetic expression reads (functions are upper case, ids lower case)."""
     return set(re.findall(r"\b([a-z][A-Za-z0-9_]*)\b", expression))
@@ -184,6 +187,8 @@ def emitted() -> Iterator[set[MetricKey]]:
             for outcome in (outcomes.SUCCESS, *dashboard.CONTROL_FAILURE_OUTCOMES):
                 notifications.put_metrics(Notification(outcome, "m", found))
         notifications.assume_role_failure_metric()  # what the resolve Lambda calls on AccessDenied
+        history.time_to_remediate_metric("S3.9", 60.0)  # what a recorded SUCCESS sends (history.record)
+        history.write_failure_metric()  # what a failed history write sends
 
         pages = boto3.client("cloudwatch", region_name=REGION).get_paginator("list_metrics").paginate()
         yield {
@@ -199,8 +204,11 @@ def test_the_notifier_sends_the_metrics_the_dashboard_is_built_on(emitted):
         ("ASR", "RemediationOutcome", ("Outcome",)),
         ("ASR", "RemediationOutcome", ("ControlId", "Outcome")),
         ("ASR", "AssumeRoleFailure", ()),
+        ("ASR", "TimeToRemediate", ("ControlId",)),
+        ("ASR", "HistoryWriteFailure", ()),
     }
-    assert {dims[0][1] for ns, name, dims in emitted if len(dims) == 1} == set(outcomes.ALL)
+    outcome_metrics = [dims for _, name, dims in emitted if name == solution.METRIC_REMEDIATION_OUTCOME]
+    assert {dims[0][1] for dims in outcome_metrics if len(dims) == 1} == set(outcomes.ALL)
     per_control = Counter(dict(dims)["ControlId"] for _, _, dims in emitted if len(dims) == 2)
     assert all(per_control[c] >= 1 + len(dashboard.CONTROL_FAILURE_OUTCOMES) for c in SC_CONTROLS)
 
@@ -213,13 +221,18 @@ def test_every_metric_graphed_or_watched_is_one_the_lambdas_emit(admin, emitted)
     alarms = _alarms(admin, **ENHANCED)
     machine_arn = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{solution.ORCHESTRATOR_NAME}"
     schemas = {(ns, name, frozenset(d for d, _ in dims)) for ns, name, dims in emitted}
-    graphed, searched = [], 0
+    graphed, searched, searched_ttr = [], 0, 0
     for widget in body["widgets"]:
         if widget["type"] != "metric":
             continue
         metrics, expressions, ids = _metric_entries(widget)
         graphed += metrics
         for expr in expressions:
+            ttr = _TTR_SEARCH.match(expr["expression"])
+            if ttr:  # time to remediate per control: the schema the history sends
+                assert (ttr.group(1), ttr.group(3), frozenset(ttr.group(2).split(","))) in schemas, ttr.groups()
+                searched_ttr += 1
+                continue
             search = _search(expr["expression"])
             if search is None:
                 unknown = _ids_used(expr["expression"]) - set(ids)
@@ -237,7 +250,7 @@ def test_every_metric_graphed_or_watched_is_one_the_lambdas_emit(admin, emitted)
             assert key == ("AWS/States", "ExecutionsStarted", (("StateMachineArn", machine_arn),))
         else:
             assert key in emitted, f"graphed or watched but never sent: {key}"
-    assert searched == 2
+    assert searched == 2 and searched_ttr == 1
     assert len({k for k in graphed if k[0] == "ASR"}) > 4 * len(SC_CONTROLS)  # the per-control lines are there
 
 
@@ -245,7 +258,11 @@ def test_every_failure_outcome_the_notifier_sends_is_on_the_dashboard(admin, emi
     body = _body(admin)
     by_type, _, _ = _metric_entries(_widget(body, "Remediation Failures by Type"))
     graphed = {dict(dims)[solution.DIMENSION_OUTCOME] for _, _, dims in by_type}
-    sent = {dict(dims)[solution.DIMENSION_OUTCOME] for _, name, dims in emitted if len(dims) == 1}
+    sent = {
+        dict(dims)[solution.DIMENSION_OUTCOME]
+        for _, name, dims in emitted
+        if len(dims) == 1 and name == solution.METRIC_REMEDIATION_OUTCOME
+    }
     assert graphed == sent - {outcomes.SUCCESS, outcomes.QUEUED, outcomes.NOT_NEW}
     labels = [e[-1]["label"] for e in _widget(body, "Remediation Failures by Type")["properties"]["metrics"]]
     assert len(set(labels)) == len(labels) == len(graphed)
@@ -263,6 +280,8 @@ BASE_TITLES = [
     "Runbook Assume Role Failures",
     "Orchestrator Executions Started",
     "CloudTrail Management Actions by ASR",
+    "Time to Remediate by Control Id (p90)",
+    "History Write Failures",
 ]
 
 

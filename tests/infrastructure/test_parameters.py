@@ -34,7 +34,9 @@ def test_admin_has_exactly_the_reference_parameters(templates):
         "TargetAccountIDsStrategy",
     }
     # the reference's 15, and the threshold of the state-machine executions alarm the guide documents
-    assert set(params) == expected | {"StateMachineExecutionsAlarmThreshold"} and len(params) == 16
+    # ... and the retention of the remediation history (docs/history.md)
+    added = {"StateMachineExecutionsAlarmThreshold", "RemediationHistoryRetentionDays"}
+    assert set(params) == expected | added and len(params) == 17
 
 
 @pytest.mark.parametrize(
@@ -91,7 +93,7 @@ def test_admin_console_groups(templates):
             "Security Standard Playbooks",
             sorted(f"Load{k}AdminStack" for k in PLAYBOOKS if k != "SC"),
         ),
-        ("Orchestrator Configuration", ["ReuseOrchestratorLogGroup"]),
+        ("Orchestrator Configuration", ["ReuseOrchestratorLogGroup", "RemediationHistoryRetentionDays"]),
         (
             "CloudWatch Metrics",
             ["UseCloudWatchMetrics", "UseCloudWatchMetricsAlarms", "StateMachineExecutionsAlarmThreshold"],
@@ -129,8 +131,9 @@ def test_member_has_exactly_the_reference_parameters(templates):
         "EnableCloudTrailForASRActionLog",
         "RemediationKeyMode",  # ours (docs/encryption.md)
         "RemediationKeyArn",
+        "ActionLogRegion",  # ours (docs/action-log.md)
     }
-    assert set(params) == expected and len(params) == 14
+    assert set(params) == expected and len(params) == 15
     assert "Default" not in params["LogGroupName"]
     assert "Default" not in params["SecHubAdminAccount"] and "Default" not in params["Namespace"]
     assert params["LoadSCMemberStack"]["Default"] == "yes"

@@ -43,7 +43,12 @@ def test_scheduling_queue_table_and_dlq(template):
     assert len(queues) == 2 and all("KmsMasterKeyId" in q["Properties"] for q in queues.values())
     [main] = [q for q in queues.values() if "RedrivePolicy" in q["Properties"]]
     assert main["Properties"]["RedrivePolicy"]["maxReceiveCount"] == 10
-    [table] = _of(template, "AWS::DynamoDB::Table").values()
+    # the scheduling table (the other one is the remediation history: tests/orchestrator/test_history.py)
+    [table] = [
+        t
+        for t in _of(template, "AWS::DynamoDB::Table").values()
+        if t["Properties"]["KeySchema"][0]["AttributeName"] == "AccountID-Region"
+    ]
     props = table["Properties"]
     assert props["KeySchema"] == [{"AttributeName": "AccountID-Region", "KeyType": "HASH"}]
     assert props["TimeToLiveSpecification"] == {"AttributeName": "TTL", "Enabled": True}
