@@ -1,7 +1,8 @@
 """The orchestrator: state machine ``SO0111-ASR-Orchestrator``, its Lambda functions,
 the scheduling queue and table, and the role ``SO0111-ASR-Orchestrator-Admin``.
 
-Per finding (Map item) the happy path is six states:
+The execution first checks the event (Event Has Findings?); per finding (Map item) the happy path
+is then six states:
 
     Resolve Target -> Ready to Remediate? -> Schedule and Run Remediation (SQS task
     token; the worker schedules, starts and polls) -> Ticket Requested? -> Remediation Complete
@@ -405,46 +406,56 @@ class Orchestrator(Construct):
         published by the state machine itself, and only when that fails too does the item end in
         ``Notification Failed`` (the execution FAILS: never a silent end). Proven by walking the
         synthesized definition (tests/orchestrator/test_state_machine.py)."""
-        fallback = tasks.SnsPublish(
-            self,
-            "Notify Fallback",
-            comment="The notifier failed: a minimal message of bounded size that cannot fail to encode.",
-            topic=topic,
-            message=sfn.TaskInput.from_object(
-                {
-                    "Remediation_Status": "LAMBDA_ERROR",
-                    "Severity": "ERROR",
-                    "remediation_status": "LAMBDA_ERROR",
-                    "severity": "ERROR",
-                    "message": sfn.JsonPath.format(
-                        "ASR could not send the notification of a finding in execution {}: "
-                        "see the execution history and the logs of the orchestrator functions.",
-                        sfn.JsonPath.execution_id,
-                    ),
-                    "execution": sfn.JsonPath.execution_id,
-                }
-            ),
-            message_attributes={
-                "remediation_status": tasks.MessageAttribute(value="LAMBDA_ERROR"),
-                "severity": tasks.MessageAttribute(value="ERROR"),
-            },
-            result_path=sfn.JsonPath.DISCARD,
-            task_timeout=sfn.Timeout.duration(TASK_TIMEOUT),
-        )
-        fallback.add_retry(errors=[sfn.Errors.ALL], interval=cdk.Duration.seconds(2), max_attempts=3, backoff_rate=2)
-        fallback.add_catch(
-            sfn.Fail(
-                self,
-                "Notification Failed",
-                comment="Neither the notifier nor the fallback message could be sent: the execution fails.",
-                error="ASR.NotificationFailed",
-                cause="The notification and its fallback both failed: see the execution history.",
-            ),
-            errors=[sfn.Errors.ALL],
-            result_path="$.NotifyError",
-        )
 
-        def notifier(name: str) -> tasks.LambdaInvoke:
+        def fallback_chain(prefix: str = "") -> tasks.SnsPublish:
+            """The fallback message and its Fail state; one per graph (a state belongs to one graph:
+            the Map's items, or the event check before it)."""
+            fallback = tasks.SnsPublish(
+                self,
+                f"{prefix}Notify Fallback",
+                comment="The notifier failed: a minimal message of bounded size that cannot fail to encode.",
+                topic=topic,
+                message=sfn.TaskInput.from_object(
+                    {
+                        "Remediation_Status": "LAMBDA_ERROR",
+                        "Severity": "ERROR",
+                        "remediation_status": "LAMBDA_ERROR",
+                        "severity": "ERROR",
+                        "message": sfn.JsonPath.format(
+                            "ASR could not send the notification of a finding in execution {}: "
+                            "see the execution history and the logs of the orchestrator functions.",
+                            sfn.JsonPath.execution_id,
+                        ),
+                        "execution": sfn.JsonPath.execution_id,
+                    }
+                ),
+                message_attributes={
+                    "remediation_status": tasks.MessageAttribute(value="LAMBDA_ERROR"),
+                    "severity": tasks.MessageAttribute(value="ERROR"),
+                },
+                result_path=sfn.JsonPath.DISCARD,
+                task_timeout=sfn.Timeout.duration(TASK_TIMEOUT),
+            )
+            fallback.add_retry(
+                errors=[sfn.Errors.ALL], interval=cdk.Duration.seconds(2), max_attempts=3, backoff_rate=2
+            )
+            fallback.add_catch(
+                sfn.Fail(
+                    self,
+                    f"{prefix}Notification Failed",
+                    comment="Neither the notifier nor the fallback message could be sent: the execution fails.",
+                    error="ASR.NotificationFailed",
+                    cause="The notification and its fallback both failed: see the execution history.",
+                ),
+                errors=[sfn.Errors.ALL],
+                result_path="$.NotifyError",
+            )
+
+            return fallback
+
+        fallback = fallback_chain()
+
+        def notifier(name: str, fallback: tasks.SnsPublish = fallback) -> tasks.LambdaInvoke:
             task = tasks.LambdaInvoke(
                 self,
                 name,
@@ -549,6 +560,7 @@ class Orchestrator(Construct):
             result_path=sfn.JsonPath.DISCARD,
         )
         process.item_processor(item)
+        start = self._event_contract(process, notifier("Notify Bad Event", fallback_chain("Bad Event ")))
         log_group = logs.LogGroup.from_log_group_arn(
             self,
             "OrchestratorLogGroup",
@@ -559,7 +571,7 @@ class Orchestrator(Construct):
             "StateMachine",
             state_machine_name=solution.ORCHESTRATOR_NAME,
             state_machine_type=sfn.StateMachineType.STANDARD,
-            definition_body=sfn.DefinitionBody.from_chainable(process),
+            definition_body=sfn.DefinitionBody.from_chainable(start),
             timeout=cdk.Duration.minutes(solution.ORCHESTRATOR_TIMEOUT_MINUTES),
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
@@ -569,6 +581,42 @@ class Orchestrator(Construct):
         key.grant_encrypt_decrypt(machine.role)
         self._acknowledge_state_machine_role(stack, machine)
         return machine
+
+    def _event_contract(self, process: sfn.Map, notify_bad_event: tasks.LambdaInvoke) -> sfn.Choice:
+        """The fields the Map reads, checked before it reads them: a path that is missing is a
+        States.Runtime error, which no Retry or Catch on States.ALL handles -- the execution would end
+        FAILED with no notification
+        (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html).
+        A missing ``detail-type`` or ``detail.findings`` is notified as ASR.BadEvent naming the field; a
+        missing ``detail.actionName`` (an Imported event from a rule without the AutoTrigger rules'
+        input transformer) becomes "None", as those rules set it."""
+        present = sfn.Condition.is_present
+        errors = {
+            "detail-type": "event field detail-type is missing: not an EventBridge event from Security Hub",
+            "detail.findings": "event field detail.findings is missing: the event carries no findings",
+        }
+        check = sfn.Choice(self, "Event Has Findings?", comment="The fields Process Findings reads.")
+        for path, cause in errors.items():
+            bad = sfn.Pass(
+                self,
+                f"Missing {path}",
+                result=sfn.Result.from_object({"Error": "ASR.BadEvent", "Cause": cause}),
+                result_path="$.Error",
+            )
+            check.when(sfn.Condition.not_(present(f"$.{path}")), bad.next(notify_bad_event))
+        defaults = sfn.Pass(
+            self,
+            "Default Action Name",
+            comment='Imported events without actionName: "None", as the AutoTrigger rules set it.',
+            parameters={
+                "detail-type": sfn.JsonPath.string_at("$.detail-type"),
+                "detail": sfn.JsonPath.json_merge(
+                    sfn.JsonPath.object_at("$.detail"), sfn.JsonPath.string_to_json('{"actionName":"None"}')
+                ),
+            },
+        )
+        check.when(sfn.Condition.not_(present("$.detail.actionName")), defaults.next(process))
+        return check.otherwise(process)
 
     def _acknowledge_state_machine_role(self, stack: cdk.Stack, machine: sfn.StateMachine) -> None:
         """The CDK-generated policy of the state machine role: one acknowledgment per wildcard."""

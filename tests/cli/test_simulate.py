@@ -65,7 +65,7 @@ def test_s3_5_is_remediated_and_the_trace_says_how(tmp_path: Path):
         # the seeder names its own bucket: the finding is rewritten, and the trace says so
         "Finding rewritten  Resources[0] AwsS3Bucket arn:aws:s3:::my-bucket -> the seeded AwsS3Bucket",
         "before: FAILED",
-        "States entered   Process Findings -> Resolve Target -> Ready to Remediate? -> "
+        "States entered   Event Has Findings? -> Process Findings -> Resolve Target -> Ready to Remediate? -> "
         "Schedule and Run Remediation -> Ticket Requested? -> Remediation Complete (SUCCEEDED)",
         f"ASR-SC_2.0.0_S3.5 in {MEMBER} us-east-1 as arn:aws:iam::{MEMBER}:role/SO0111-ASR-Orchestrator-Member",
         f"ASR-SetSSLBucketPolicy in {MEMBER} us-east-1 as arn:aws:iam::{MEMBER}:role/SO0111-SetSSLBucketPolicy-sim",

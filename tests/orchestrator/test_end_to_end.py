@@ -58,6 +58,7 @@ def test_lambda1_from_the_custom_action_is_remediated(harness: Harness):
     assert notes[1]["finding"]["account"] == MEMBER
     assert harness.finding(finding["Id"])["Workflow"]["Status"] == "RESOLVED"
     assert result.states() == [
+        "Event Has Findings?",
         "Process Findings",
         "Resolve Target",
         "Ready to Remediate?",
@@ -82,7 +83,7 @@ def test_every_status_poll_costs_one_invocation_and_no_transition(harness: Harne
 
     assert result.status == "SUCCEEDED"
     assert _statuses(harness) == ["QUEUED", "SUCCESS"]
-    assert result.transitions == 6
+    assert result.transitions == 7
     assert harness.dispatcher.count() == 3 + 3
 
 

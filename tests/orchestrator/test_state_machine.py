@@ -26,6 +26,11 @@ NOTIFIERS = {"Notify Orchestrator Failure", "Send Ticket Notification", "Notify 
 NOTIFIED_BRANCHES = {("Ready to Remediate?", "Default"), ("Ticket Requested?", "Default")}
 #: The one allowed end without a notification: after the notifier and the fallback failed.
 LOUD_FAILURE = "Notification Failed"
+#: Before the Map: the event's fields the Map reads, checked (a missing path is a States.Runtime
+#: error, which no Catch handles), with their own notifier and fallback.
+MAP = "Process Findings"
+EVENT_NOTIFIERS = {"Notify Bad Event", "Bad Event Notify Fallback"}
+EVENT_LOUD_FAILURE = "Bad Event Notification Failed"
 LAMBDA_TRANSIENT = {"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException"}
 
 
@@ -35,8 +40,8 @@ def definition() -> dict[str, Any]:
 
 
 def _item(definition: dict[str, Any]) -> dict[str, Any]:
-    [(name, process)] = definition["States"].items()
-    assert process["Type"] == "Map" and process.get("End") is True, name
+    [(name, process)] = [(n, s) for n, s in definition["States"].items() if s["Type"] == "Map"]
+    assert name == MAP and process.get("End") is True, name
     assert "Catch" not in process  # an item that fails fails the execution: never hidden
     return process["ItemProcessor"]
 
@@ -111,6 +116,42 @@ def test_every_terminal_path_passes_through_a_notification(definition):
             continue
         assert notified, f"ends at {last} without a notification: {[s for s, _, _ in path]}"
     assert {"Outcome Notified", "Remediation Complete", LOUD_FAILURE} <= ends
+
+
+def test_every_path_before_the_map_reaches_it_or_a_notification(definition):
+    """The event check: every way out is the Map (whose items notify, above), a notification of
+    the bad event, or the loud Fail after that notifier and its fallback failed."""
+    states = definition["States"]
+    assert definition["StartAt"] == "Event Has Findings?" and states["Event Has Findings?"]["Type"] == "Choice"
+    ends: list[tuple[str, bool]] = []
+
+    def walk(name: str, notified: bool, seen: frozenset) -> None:
+        assert name not in seen, f"cycle through {name}"
+        state = states[name]
+        if name == MAP:
+            ends.append((name, True))
+            return
+        edges = (
+            _edges(name, state)
+            if name not in EVENT_NOTIFIERS
+            else [
+                ("ok", state.get("Next"), True),
+                *[("catch", c["Next"], False) for c in state.get("Catch", [])],
+            ]
+        )
+        if not edges:
+            ends.append((name, notified or name == EVENT_LOUD_FAILURE))
+        for kind, nxt, notifies in edges:
+            if nxt is None:
+                ends.append((name, notified or notifies))
+            else:
+                walk(nxt, (notified or notifies) if kind != "catch" else notified, seen | {name})
+
+    walk(definition["StartAt"], False, frozenset())
+    assert all(notified for _, notified in ends), ends
+    assert {name for name, _ in ends} == {MAP, "Notify Bad Event", "Bad Event Notify Fallback", EVENT_LOUD_FAILURE}
+    for name in EVENT_NOTIFIERS:
+        assert [c["ErrorEquals"] for c in states[name]["Catch"]] == [[ALL]] and states[name]["Retry"], name
 
 
 def test_the_remediation_task_times_out_before_the_execution(definition):

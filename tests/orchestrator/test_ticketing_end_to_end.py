@@ -145,8 +145,8 @@ def test_jira_ticket_url_reaches_the_notification_and_the_finding_note(jira: Gen
     finding, result, _ = remediate_and_ticket(harness)
 
     assert result.states()[-2:] == ["Generate Ticket", "Send Ticket Notification"]
-    # the cost docs/orchestrator.md states: 7 transitions, 5 invocations (resolve, worker x2, ticket, notify)
-    assert (result.transitions, harness.dispatcher.count()) == (7, 5)
+    # the cost docs/orchestrator.md states: 8 transitions, 5 invocations (resolve, worker x2, ticket, notify)
+    assert (result.transitions, harness.dispatcher.count()) == (8, 5)
     # the issue was created through Jira's REST API, with the secret's credentials
     (request,) = service.requests
     assert (request.method, request.path) == ("POST", "/rest/api/2/issue")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import threading
 import types
 from typing import TYPE_CHECKING, Any
 
@@ -45,16 +46,32 @@ def _handler(step: Step, module: types.ModuleType, name: str) -> Any:
     return handler
 
 
+#: The execution's session, per thread: automations of a state machine's Map items run in parallel
+#: threads, and a process-wide swap of ``boto3.DEFAULT_SESSION`` raced -- one thread restored what
+#: another had set, and a member remediation role's session leaked into every later ``boto3.client``.
+_scripts = threading.local()
+_process_default_session = boto3._get_default_session
+
+
+def _default_session() -> boto3.Session:
+    """``boto3.client(...)``'s session: the running script's on its thread, else boto3's own."""
+    session = getattr(_scripts, "session", None)
+    return session if session is not None else _process_default_session()
+
+
+boto3._get_default_session = _default_session  # boto3.client/resource look it up at each call
+
+
 def _call(handler: Any, events: Any, context: dict[str, str], session: boto3.Session) -> Any:
-    """Call the handler with boto3's default session set to the execution's session."""
-    previous = boto3.DEFAULT_SESSION
-    boto3.DEFAULT_SESSION = session
+    """Call the handler with boto3's default session, on this thread, set to the execution's session."""
+    previous = getattr(_scripts, "session", None)
+    _scripts.session = session
     try:
         return handler(events, context)
     except (Exception, SystemExit) as exc:
         raise StepFailure(f"{type(exc).__name__}: {exc}") from None
     finally:
-        boto3.DEFAULT_SESSION = previous
+        _scripts.session = previous
 
 
 def run(step: Step, inputs: dict[str, Any], ctx: RunContext) -> ActionResult:

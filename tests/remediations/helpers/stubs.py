@@ -9,6 +9,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from asr.simulator.actions import script  # the session a script step runs with, per thread
+
 
 @contextlib.contextmanager
 def stubbed_boto3_client(monkeypatch: pytest.MonkeyPatch, service: str, region: str = "us-east-1") -> Iterator[Stubber]:
@@ -49,5 +51,5 @@ def stub_every_boto3_client(monkeypatch: pytest.MonkeyPatch, service: str, regio
 def _sign_as_caller(client) -> None:
     """Sign as whoever asks for the client now (the script's default session: the remediation role
     under the runner), as the client the script would have made -- so the IAM enforcer checks its calls."""
-    session = boto3.DEFAULT_SESSION or boto3.session.Session()
+    session = getattr(script._scripts, "session", None) or boto3.DEFAULT_SESSION or boto3.session.Session()
     client._request_signer._credentials = session.get_credentials()
