@@ -24,6 +24,15 @@ REGION = "us-east-1"
 _SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture]
 settings.register_profile("default", max_examples=10, deadline=None, database=None, suppress_health_check=_SLOW_OK)
 settings.register_profile("fuzz", max_examples=10_000, deadline=None, database=None, suppress_health_check=_SLOW_OK)
+# A partial fuzz run (e.g. the state machine at ~0.6 s an example): HYPOTHESIS_PROFILE=fuzz-n with
+# HYPOTHESIS_MAX_EXAMPLES=<n>.
+settings.register_profile(
+    "fuzz-n",
+    max_examples=int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "1000")),
+    deadline=None,
+    database=None,
+    suppress_health_check=_SLOW_OK,
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 

@@ -72,6 +72,7 @@ from moto.sqs import models as sqs_models
 from moto.sqs.models import sqs_backends
 
 from asr import solution
+from asr.simulator.actions import script
 from asr.simulator.findings import custom_action_event, make_finding
 from lambdas.orchestrator import worker
 from tests.orchestrator.harness import ADMIN, REGION, Harness
@@ -234,7 +235,8 @@ def per_thread_boto3(monkeypatch: pytest.MonkeyPatch) -> dict[Any, Any]:
     lock = threading.Lock()
 
     def default_session() -> Any:
-        session = boto3.DEFAULT_SESSION
+        # a script step's session is its thread's (asr/simulator/actions/script.py), else boto3's
+        session = getattr(script._scripts, "session", None) or boto3.DEFAULT_SESSION
         if session is None:
             session = boto3.DEFAULT_SESSION = boto3.Session()
         return session
@@ -482,7 +484,9 @@ class Burst:
             answer = original(function, event)
             if function.function_name == solution.RESOLVE_FUNCTION:
                 payload, errored = answer[0], answer[1]
-                finding_id = str(((event or {}).get("Finding") or {}).get("Id", ""))
+                # resolve's payload: {State, ExecutionArn, ExecutionStartTime} (asr/admin/orchestrator.py)
+                item = (event.get("State") or event) if isinstance(event, dict) else {}
+                finding_id = str((item.get("Finding") or {}).get("Id", ""))
                 outcome = None if errored else (json.loads(payload) or {}).get("Outcome")
                 with burst.count_lock:
                     burst.resolved[finding_id] = outcome
