@@ -59,6 +59,12 @@ class LambdaPackage:
 #: handler imports ``asr.solution`` (every name) and ``asr.limits`` (every AWS limit on what
 #: it sends) exactly as the stacks and tests do.
 SHARED_FILES = ("asr/__init__.py", "asr/solution.py", "asr/limits.py", "lambdas/__init__.py")
+#: Modules one function needs beyond the shared ones. The orchestrator enforces the remediation
+#: policy (lambdas/orchestrator/enforce.py) with asr.policy's standard-library path: the compiled
+#: JSON read by ``Policy.from_json`` and ``decide``; PyYAML and jsonschema stay out of the zip.
+PACKAGE_FILES = {
+    "orchestrator": ("asr/policy/__init__.py", "asr/policy/document.py", "asr/policy/evaluate.py"),
+}
 
 
 def lambda_packages() -> list[LambdaPackage]:
@@ -87,7 +93,7 @@ def build_lambda_zip(package: LambdaPackage, out_dir: Path) -> Path:
         for p in source.rglob("*.py")
         if "__pycache__" not in p.parts and "tests" not in p.parts
     ]
-    files += [(name, REPO_ROOT / name) for name in SHARED_FILES]
+    files += [(name, REPO_ROOT / name) for name in (*SHARED_FILES, *PACKAGE_FILES.get(package.name, ()))]
     target = out_dir / package.zip_name
     _zip_files(target, files)
     return target

@@ -336,6 +336,24 @@ HISTORY_RETENTION_PATTERN = r"^([1-9][0-9]{0,2}|[1-2][0-9]{3}|3[0-5][0-9]{2}|36[
 #: Environment of the orchestrator functions naming the table and the retention.
 HISTORY_TABLE_ENV = "HISTORY_TABLE"
 HISTORY_RETENTION_ENV = "HISTORY_RETENTION_DAYS"
+# --- remediation policy (docs/policy.md) --------------------------------------------
+#: Admin stack parameters naming the policy object ``asr policy apply`` writes (blank: no policy,
+#: ASR remediates as configured); the orchestrator reads its compiled form ``<key>.json``.
+POLICY_BUCKET_PARAMETER = "RemediationPolicyBucket"
+POLICY_KEY_PARAMETER = "RemediationPolicyKey"
+#: The compiled policy (normalized JSON the orchestrator reads): ``<key>`` + this suffix.
+POLICY_COMPILED_SUFFIX = ".json"
+#: S3 bucket names: 3-63 of a-z 0-9 . - (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html);
+#: object keys: up to 1,024 bytes (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html),
+#: less the compiled suffix.
+POLICY_BUCKET_PATTERN = r"^$|^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
+POLICY_KEY_PATTERN = r"^$|^[^\s].{0,1014}$"
+#: Environment of the resolve function naming the policy object (blank: no policy).
+POLICY_BUCKET_ENV = "POLICY_BUCKET"
+POLICY_KEY_ENV = "POLICY_KEY"
+#: Seconds a warm resolve function keeps the policy it read before reading it again.
+POLICY_CACHE_SECONDS = 60
+
 #: Metrics (METRICS_NAMESPACE): seconds from the finding's first sighting to a SUCCESS, per control
 #: (DIMENSION_CONTROL_ID); a history record that could not be written (no dimension).
 METRIC_TIME_TO_REMEDIATE = "TimeToRemediate"

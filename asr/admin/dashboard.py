@@ -56,7 +56,18 @@ FAILURE_LABELS = {
     outcomes.TIMEDOUT: "Runbook timed out",
     outcomes.CANCELLED: "Runbook cancelled",
 }
-FAILURE_OUTCOMES = tuple(o for o in outcomes.ALL if o not in (outcomes.SUCCESS, outcomes.QUEUED, outcomes.NOT_NEW))
+FAILURE_OUTCOMES = tuple(
+    o for o in outcomes.ALL if o not in (outcomes.SUCCESS, outcomes.QUEUED, outcomes.NOT_NEW, *outcomes.POLICY)
+)
+#: Outcomes of a finding the remediation policy stopped (docs/policy.md): not failures, the policy
+#: did what it says; each has its label in the "Stopped by the remediation policy" graph.
+POLICY_LABELS = {
+    outcomes.DISABLED: "Disabled by policy",
+    outcomes.EXEMPT: "Exempt",
+    outcomes.OUT_OF_SCOPE: "Out of scope",
+    outcomes.DRY_RUN: "Dry run (would remediate)",
+    outcomes.MANUAL_ONLY: "Manual only (automatic trigger ignored)",
+}
 #: Per control, a failure is a remediation runbook that ran and did not succeed (failed, rejected,
 #: timed out, cancelled): the resolve-stage outcomes say the deployment is wrong, not the control's
 #: remediation, and have their own alarms (ASR-NoRunbook, ASR-RunbookAssumeRoleFailure).
@@ -77,6 +88,8 @@ ACTION_LOG_QUERY = (
 
 if set(FAILURE_LABELS) != set(FAILURE_OUTCOMES):  # a new outcome needs its label
     raise ValueError(f"failure outcomes without a label: {sorted(set(FAILURE_OUTCOMES) - set(FAILURE_LABELS))}")
+if set(POLICY_LABELS) != set(outcomes.POLICY):
+    raise ValueError(f"policy outcomes without a label: {sorted(set(outcomes.POLICY) - set(POLICY_LABELS))}")
 if len(CONTROL_FAILURE_OUTCOMES) + 1 > ALARM_MAX_METRICS:
     raise ValueError(f"a per-control alarm would read more than {ALARM_MAX_METRICS} metrics")
 
@@ -421,6 +434,26 @@ class MetricsDashboard(Construct):
                     left_y_axis=cloudwatch.YAxisProps(min=0, show_units=False),
                     period=DAY,
                     width=6,
+                    height=6,
+                ),
+            ],
+            [
+                cloudwatch.TextWidget(
+                    width=6,
+                    height=6,
+                    markdown=(
+                        "## Remediation policy\n"
+                        "Findings the remediation policy stopped before any automation (docs/policy.md):\n"
+                        + "\n".join(f"* **{POLICY_LABELS[o]}**: `{o}`" for o in outcomes.POLICY)
+                    ),
+                ),
+                cloudwatch.GraphWidget(
+                    title="Stopped by the Remediation Policy",
+                    left=[outcome_metric(o, label=POLICY_LABELS[o]) for o in outcomes.POLICY],
+                    left_y_axis=cloudwatch.YAxisProps(min=0, show_units=False),
+                    stacked=True,
+                    period=DAY,
+                    width=18,
                     height=6,
                 ),
             ],

@@ -82,6 +82,9 @@ class Orchestrator(Construct):
         ticket_function_name: str,
         ticketing_on: cdk.CfnCondition,
         history_retention_days: str = str(solution.HISTORY_RETENTION_DEFAULT_DAYS),
+        policy_bucket: str = "",
+        policy_key: str = "",
+        policy_on: cdk.CfnCondition | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         stack: SolutionStack = cdk.Stack.of(self)  # type: ignore[assignment]
@@ -146,9 +149,14 @@ class Orchestrator(Construct):
                 "WORKFLOW_RUNBOOK": "",
                 "WORKFLOW_RUNBOOK_ACCOUNT": "member",
                 "WORKFLOW_RUNBOOK_ROLE": "",
+                # the remediation policy (blank: none), lambdas/orchestrator/enforce.py
+                solution.POLICY_BUCKET_ENV: policy_bucket,
+                solution.POLICY_KEY_ENV: policy_key,
             },
             timeout=cdk.Duration.seconds(60),
         )
+        if policy_on is not None:
+            self._policy_read(stack, policy_bucket, policy_key, policy_on)
         self.worker_fn = self._function(
             stack,
             "schedulingLambdaTrigger",
@@ -190,6 +198,24 @@ class Orchestrator(Construct):
         ).to_string()
         self.ticket_function_arn = _arn(stack, "lambda", f"function:{ticket_name}")
         self.state_machine = self._state_machine(stack, key, topic)
+
+    def _policy_read(self, stack: cdk.Stack, bucket: str, key: str, policy_on: cdk.CfnCondition) -> None:
+        """s3:GetObject on the one compiled policy object, only when a policy is configured. GetObject
+        is authorized on the object's ARN arn:${Partition}:s3:::${BucketName}/${ObjectName}
+        (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html); the
+        orchestrator reads the latest version, so no s3:GetObjectVersion."""
+        read = iam.Policy(
+            self,
+            "RemediationPolicyRead",
+            statements=[
+                iam.PolicyStatement(
+                    actions=["s3:GetObject"],
+                    resources=[f"arn:{cdk.Aws.PARTITION}:s3:::{bucket}/{key}{solution.POLICY_COMPILED_SUFFIX}"],
+                )
+            ],
+            roles=[self.role],
+        )
+        read.node.default_child.cfn_options.condition = policy_on
 
     # --- remediation history ---------------------------------------------------------
 

@@ -129,6 +129,26 @@ class AdminStack(SolutionStack):
                 "DynamoDB's TTL deletes it."
             ),
         )
+        policy_bucket = self.parameter(
+            solution.POLICY_BUCKET_PARAMETER,
+            default="",
+            allowed_pattern=solution.POLICY_BUCKET_PATTERN,
+            constraint_description="An S3 bucket name (3-63 of a-z 0-9 . -), or blank for no policy.",
+            description=(
+                "Optional. Bucket of the remediation policy ('asr policy apply', docs/policy.md) in this account. "
+                "Blank: no policy, every finding is remediated as configured."
+            ),
+        )
+        policy_key = self.parameter(
+            solution.POLICY_KEY_PARAMETER,
+            default="",
+            allowed_pattern=solution.POLICY_KEY_PATTERN,
+            constraint_description="An S3 object key (no leading white space, at most 1015 characters), or blank.",
+            description=(
+                "Optional. Key of the remediation policy YAML in that bucket (e.g. asr/policy.yaml); the "
+                f"orchestrator reads its compiled form <key>{solution.POLICY_COMPILED_SUFFIX}."
+            ),
+        )
 
         # Console layout, as in the reference.
         self.parameter_group("Consolidated Control Findings Playbook", [self.load_params["SC"]])
@@ -141,6 +161,7 @@ class AdminStack(SolutionStack):
         self.parameter_group("(Optional) Enhanced CloudWatch Metrics", [enhanced, threshold])
         self.parameter_group("(Optional) Ticketing Service Integration", [ticket_fn])
         self.parameter_group("(Optional) Target accounts", [target_accounts, target_strategy])
+        self.parameter_group("(Optional) Remediation policy", [policy_bucket, policy_key])
 
         # Conditions (names as in the reference).
         metrics_on = self.equals("isUsingCloudWatchMetrics", use_metrics, "yes")
@@ -153,6 +174,13 @@ class AdminStack(SolutionStack):
         self.ticketing_on = self.condition(
             "orchestratorTicketingEnabledCondition",
             cdk.Fn.condition_not(cdk.Fn.condition_equals(ticket_fn.value_as_string, "")),
+        )
+        policy_on = self.condition(
+            "remediationPolicyEnabled",
+            cdk.Fn.condition_and(
+                cdk.Fn.condition_not(cdk.Fn.condition_equals(policy_bucket.value_as_string, "")),
+                cdk.Fn.condition_not(cdk.Fn.condition_equals(policy_key.value_as_string, "")),
+            ),
         )
         load_conditions = {
             key: self.equals(solution.load_condition(key), p, "yes") for key, p in self.load_params.items()
@@ -211,6 +239,9 @@ class AdminStack(SolutionStack):
             ticket_function_name=ticket_fn.value_as_string,
             ticketing_on=self.ticketing_on,
             history_retention_days=history_retention.value_as_string,
+            policy_bucket=policy_bucket.value_as_string,
+            policy_key=policy_key.value_as_string,
+            policy_on=policy_on,
         )
         machine = self.orchestrator.state_machine
         machine.node.add_dependency(self.orchestrator_log)

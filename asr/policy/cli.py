@@ -286,6 +286,7 @@ def cmd_apply(args: argparse.Namespace, out: TextIO) -> int:
     except store.StoreError as err:
         raise _usage(str(err)) from None
     _warnings(policy, out)
+    out.write(f"compiled for the orchestrator: s3://{target.bucket}/{store.compiled_key(target.key)}\n")
     if applied.changed:
         out.write(f"applied {args.file} to {target.where}: version {applied.version_id}, sha256 {applied.sha256}\n")
     else:

@@ -24,12 +24,13 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import jsonschema
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from asr import limits
+
+if TYPE_CHECKING:  # PyYAML and jsonschema are imported where used: the orchestrator Lambda's zip
+    import jsonschema  # has neither, and reads the compiled JSON only (Policy.from_json)
+    import yaml
 
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
 VERSION = 1
@@ -120,18 +121,25 @@ def _join(parts: Any) -> str:
 # --- reading YAML, strictly ----------------------------------------------------------------
 
 
-class _Loader(yaml.SafeLoader):
+_BOOL = "tag:yaml.org,2002:bool"
+
+
+@functools.cache
+def _loader_class() -> type:
     """SafeLoader with YAML 1.2 booleans and no timestamp type: ``expires`` stays the text
     written, and ``on``/``off``/``yes``/``no`` stay strings (YAML 1.1 would make the retries key
-    ``on`` a boolean, and a Region or tag value ``no`` false)."""
+    ``on`` a boolean, and a Region or tag value ``no`` false). Built on first use (lazy PyYAML)."""
+    import yaml
 
+    class _Loader(yaml.SafeLoader):
+        pass
 
-_BOOL = "tag:yaml.org,2002:bool"
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag not in ("tag:yaml.org,2002:timestamp", _BOOL)]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+    _Loader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag not in ("tag:yaml.org,2002:timestamp", _BOOL)]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    _Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+    return _Loader
 
 
 def _mark(node_or_event: Any) -> str:
@@ -160,8 +168,10 @@ def read_text(data: bytes | str, source: str = "policy") -> str:
 
 def _scan(text: str, source: str) -> None:
     """Refuse anchors, aliases and deep nesting before anything recursive runs."""
+    import yaml
+
     depth = 0
-    for event in yaml.parse(text, Loader=_Loader):
+    for event in yaml.parse(text, Loader=_loader_class()):
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             raise _error(
                 _mark(event), getattr(event, "anchor", None), "uses a YAML anchor or alias (not allowed)", source
@@ -174,7 +184,9 @@ def _scan(text: str, source: str) -> None:
             depth -= 1
 
 
-def _build(loader: _Loader, node: yaml.Node, path: str, source: str) -> Any:
+def _build(loader: Any, node: yaml.Node, path: str, source: str) -> Any:
+    import yaml
+
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -200,10 +212,12 @@ def _build(loader: _Loader, node: yaml.Node, path: str, source: str) -> Any:
 
 def parse_yaml(data: bytes | str, source: str = "policy") -> Any:
     """The document as JSON values, or PolicyError (naming line and column for YAML errors)."""
+    import yaml
+
     text = read_text(data, source)
     try:
         _scan(text, source)
-        loader = _Loader(text)
+        loader = _loader_class()(text)
         try:
             root = loader.get_single_node()
             return None if root is None else _build(loader, root, "", source)
@@ -230,6 +244,8 @@ def schema() -> dict[str, Any]:
 
 @functools.cache
 def _validator() -> jsonschema.protocols.Validator:
+    import jsonschema
+
     cls = jsonschema.validators.validator_for(schema())
     cls.check_schema(schema())
     return cls(schema())
@@ -468,10 +484,158 @@ class Policy:
         out["controls"] = {cid: self.controls[cid].rules.to_json() for cid in sorted(self.controls, key=_control_sort)}
         return out
 
+    @classmethod
+    def from_json(
+        cls,
+        document: Any,
+        *,
+        sha256: str,
+        source: str = "policy",
+        revision: str | None = None,
+        keys: Mapping[str, str] | None = None,
+    ) -> Policy:
+        """The Policy of a normalized document (``to_json()``), with the standard library only: what
+        the orchestrator Lambda reads (no PyYAML, no jsonschema in its zip). The document was
+        validated when it was compiled (``asr policy apply``); a document of the wrong shape is a
+        PolicyError naming the path, never another exception. ``keys``: consolidated id -> the
+        ``controls`` key as written, so that rule paths name the YAML's keys."""
+        keys = keys or {}
+        issues = _normalized_issues(document)
+        if issues:
+            raise PolicyError(issues, source)
+        if not isinstance(document, dict) or document.get("version") != VERSION:
+            got = document.get("version") if isinstance(document, dict) else document
+            raise _error("version", got, f"must be {VERSION} (a normalized policy document)", source)
+        if not isinstance(document.get("global", {}), dict) or not isinstance(document.get("controls", {}), dict):
+            raise _error("(document)", document, "needs global and controls mappings", source)
+        warnings: list[PolicyWarning] = []
+        path = "global"
+        try:
+            global_rules = _rules(document.get("global", {}), path, warnings)
+            controls = {}
+            for cid, raw in document.get("controls", {}).items():
+                key = keys.get(cid, cid)
+                path = child("controls", key)
+                if not isinstance(raw, dict):
+                    raise _error(path, raw, "must be a mapping", source)
+                controls[cid] = ControlRules(cid, key, _rules(raw, path, warnings))
+        except PolicyError as err:
+            raise PolicyError(err.issues, source) from None
+        except (AttributeError, KeyError, TypeError, ValueError) as err:
+            raise _error(path, type(err).__name__, f"is not a normalized policy section ({err})", source) from None
+        return cls(
+            version=VERSION,
+            global_rules=global_rules,
+            controls=controls,
+            sha256=sha256,
+            source=source,
+            description=document.get("description"),
+            revision=revision,
+            mapped={k: c for c, k in keys.items() if k != c and c in controls},
+        )
+
     def exemptions(self) -> Iterator[Exemption]:
         yield from self.global_rules.exemptions
         for control in self.controls.values():
             yield from control.rules.exemptions
+
+
+def _normalized_issues(document: Any) -> list[Issue]:
+    """The types and ranges of a normalized document (``Policy.to_json()``), checked with the
+    standard library: what ``from_json`` reads in the orchestrator, where jsonschema is not. The
+    values' own rules (ids, timestamps, durations, tags) are then checked by ``_rules``."""
+    issues: list[Issue] = []
+
+    def bad(path: str, value: Any, problem: str) -> None:
+        issues.append(Issue(path or "(document)", value, problem))
+
+    def is_int(value: Any, low: int, high: int) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+    def strings(path: str, value: Any) -> None:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            bad(path, value, "must be a list of strings")
+
+    def tag(path: str, value: Any) -> None:
+        if not (
+            isinstance(value, dict)
+            and set(value) <= {"key", "value"}
+            and isinstance(value.get("key"), str)
+            and isinstance(value.get("value", ""), str)
+        ):
+            bad(path, value, "must be {key, value} strings")
+
+    def known(path: str, value: Any, names: tuple[str, ...]) -> bool:
+        if not isinstance(value, dict):
+            bad(path, value, "must be a mapping")
+            return False
+        for extra in sorted(set(value) - set(names)):
+            bad(child(path, extra), extra, f"is not a known key (known keys: {', '.join(names)})")
+        return True
+
+    def selector(path: str, value: Any) -> None:
+        if not known(path, value, Selector.KINDS):
+            return
+        for kind, items in value.items():
+            if kind == "tags" and isinstance(items, list):
+                for i, t in enumerate(items):
+                    tag(child(child(path, kind), i), t)
+            elif kind in Selector.KINDS:
+                strings(child(path, kind), items)
+
+    def rules(path: str, value: Any) -> None:
+        names = ("enabled", "mode", "scope", "exemptions", "allow_manual_override", "retries", "deadline")
+        if not known(path, value, names):
+            return
+        for name in ("enabled", "allow_manual_override"):
+            if name in value and not isinstance(value[name], bool):
+                bad(child(path, name), value[name], "must be true or false")
+        if "mode" in value and value["mode"] not in MODES:
+            bad(child(path, "mode"), value["mode"], f"must be one of {', '.join(MODES)}")
+        if "deadline" in value and not (value["deadline"] is None or isinstance(value["deadline"], str)):
+            bad(child(path, "deadline"), value["deadline"], "must be a duration or null")
+        if "scope" in value and known(child(path, "scope"), value["scope"], ("include", "exclude")):
+            for side, sel in value["scope"].items():
+                if side in ("include", "exclude"):
+                    selector(child(child(path, "scope"), side), sel)
+        if "exemptions" in value:
+            if not isinstance(value["exemptions"], list):
+                bad(child(path, "exemptions"), value["exemptions"], "must be a list")
+            else:
+                for i, e in enumerate(value["exemptions"]):
+                    where = child(child(path, "exemptions"), i)
+                    if not known(where, e, ("resource", "resource_pattern", "tag", "reason", "owner", "expires")):
+                        continue
+                    for name in ("resource", "resource_pattern", "reason", "owner", "expires"):
+                        if name in e and not isinstance(e[name], str):
+                            bad(child(where, name), e[name], "must be a string")
+                    if "tag" in e:
+                        tag(child(where, "tag"), e["tag"])
+        if "retries" in value:
+            where = child(path, "retries")
+            names = ("attempts", "backoff_seconds", "on", "cap_per_account_region")
+            if known(where, value["retries"], names):
+                r = value["retries"]
+                for name, low, high in (("attempts", 1, 10), ("backoff_seconds", 1, 86400)):
+                    if name in r and not is_int(r[name], low, high):
+                        bad(child(where, name), r[name], f"must be a whole number {low}..{high}")
+                if "cap_per_account_region" in r and not is_int(r["cap_per_account_region"], 1, 1000):
+                    bad(child(where, "cap_per_account_region"), r["cap_per_account_region"], "must be 1..1000")
+                if "on" in r and not (isinstance(r["on"], list) and r["on"] and set(r["on"]) <= set(RETRY_OUTCOMES)):
+                    bad(child(where, "on"), r["on"], f"must list some of {', '.join(RETRY_OUTCOMES)}")
+
+    if not known("", document, ("version", "description", "global", "controls")):
+        return issues
+    if document.get("version") != VERSION:
+        bad("version", document.get("version"), f"must be {VERSION}")
+    if not isinstance(document.get("description", ""), str | None):
+        bad("description", document["description"], "must be a string")
+    rules("global", document.get("global", {}))
+    controls = document.get("controls", {})
+    if known("controls", controls, tuple(controls) if isinstance(controls, dict) else ()):
+        for cid, raw in controls.items():
+            rules(child("controls", cid), raw)
+    return issues
 
 
 def _control_sort(control_id: str) -> tuple[Any, ...]:

@@ -9,6 +9,11 @@ data events) and when. ``apply`` validates before it uploads, sends the SHA-256 
 https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html, x-amz-checksum-sha256) and
 keeps the hex digest in the object's metadata, the value a Decision reports as the policy hash.
 Versioning: https://docs.aws.amazon.com/AmazonS3/latest/userguide/Versioning.html
+
+Next to the YAML, ``apply`` writes ``<key>.json`` (COMPILED_SUFFIX): the normalized document
+(``Policy.to_json()``), its version, the SHA-256 and object version of the YAML, and the map of
+every standard's control id to its consolidated id. The orchestrator reads that one object with
+the standard library only (``Policy.from_json``): its Lambda zip has no PyYAML and no jsonschema.
 """
 
 from __future__ import annotations
@@ -17,16 +22,55 @@ import base64
 import dataclasses
 import datetime as dt
 import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from asr import solution
 from asr.policy import document as doc
 
 DEFAULT_KEY = "asr/policy.yaml"
 SHA256_METADATA = "sha256"  # x-amz-meta-sha256: hex digest of the document
 CONTENT_TYPE = "application/yaml"
+COMPILED_SUFFIX = solution.POLICY_COMPILED_SUFFIX  # the compiled form, next to the YAML: <key>.json
+COMPILED_FORMAT = 1
+
+
+def compiled_key(key: str) -> str:
+    return f"{key}{COMPILED_SUFFIX}"
+
+
+def aliases() -> dict[str, str]:
+    """``<StandardShortName>:<version>:<ControlId>`` (what the orchestrator reads from a finding and
+    the standard's SSM parameters) -> consolidated control id, for every playbook entry."""
+    from asr.controls.mapping import MappingError, security_control
+    from asr.playbooks import data
+
+    out: dict[str, str] = {}
+    for std in data.standards():
+        for entry in std.entries:
+            try:
+                out[f"{std.short_name}:{std.version}:{entry.control_id}"] = security_control(std.key, entry.control_id)
+            except (KeyError, MappingError):
+                continue
+    return dict(sorted(out.items()))
+
+
+def compile_policy(policy: doc.Policy, *, source: str, revision: str | None) -> bytes:
+    """The compiled form the orchestrator reads (see the module docstring)."""
+    body = {
+        "format": COMPILED_FORMAT,
+        "source": source,
+        "version": policy.version,
+        "sha256": policy.sha256,
+        "revision": revision,
+        "policy": policy.to_json(),
+        "keys": {cid: rules.key for cid, rules in sorted(policy.controls.items())},  # as written
+        "aliases": aliases(),
+    }
+    return json.dumps(body, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
 class StoreError(RuntimeError):
@@ -91,6 +135,7 @@ class PolicyStore:
         hexdigest = digest.hex()
         if self.current_sha256() == hexdigest:
             head = self.s3.head_object(Bucket=self.bucket, Key=self.key)
+            self._put_compiled(policy, head.get("VersionId", ""))
             return Applied(self.bucket, self.key, head.get("VersionId", ""), hexdigest, len(data), False), policy
         try:
             response = self.s3.put_object(
@@ -103,7 +148,32 @@ class PolicyStore:
             )
         except ClientError as err:
             raise self._fail(err, "PutObject") from None
+        self._put_compiled(policy, response.get("VersionId", ""))
         return Applied(self.bucket, self.key, response.get("VersionId", ""), hexdigest, len(data), True), policy
+
+    def _put_compiled(self, policy: doc.Policy, revision: str) -> None:
+        """Write ``<key>.json`` unless it already is the compiled form of this YAML version."""
+        key = compiled_key(self.key)
+        try:
+            head = self.s3.head_object(Bucket=self.bucket, Key=key)
+            meta = head.get("Metadata", {})
+            if meta.get(SHA256_METADATA) == policy.sha256 and meta.get("revision", "") == (revision or ""):
+                return
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
+                raise self._fail(err, f"HeadObject {key}") from None
+        body = compile_policy(policy, source=self.where, revision=revision or None)
+        try:
+            self.s3.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=body,
+                ContentType="application/json",
+                ChecksumSHA256=base64.b64encode(hashlib.sha256(body).digest()).decode("ascii"),
+                Metadata={SHA256_METADATA: policy.sha256, "revision": revision or ""},
+            )
+        except ClientError as err:
+            raise self._fail(err, f"PutObject {key}") from None
 
     def load(self, version_id: str | None = None, *, now: dt.datetime | None = None) -> doc.Policy:
         """The policy in force (or one version of it); its ``revision`` is the object version id."""

@@ -67,6 +67,7 @@ def bind(
     attempt: Any = None,
     initiator: Any = None,
     finding_id: Any = None,
+    policy_version: Any = None,
 ) -> None:
     """The attempt this invocation notifies; without ``execution`` nothing is recorded."""
     _context.set(
@@ -80,8 +81,16 @@ def bind(
             "attempt": attempt,
             "initiator": initiator,
             "finding_id": finding_id if isinstance(finding_id, str) else "",
+            "policy_version": policy_version if isinstance(policy_version, str) else "",
         }
     )
+
+
+def set_policy_version(version: str) -> None:
+    """The remediation policy that decided this attempt (resolve, once it has read it)."""
+    ctx = _context.get()
+    if ctx:
+        _context.set({**ctx, "policy_version": version})
 
 
 def bind_state(state: dict[str, Any], execution: Any, started: Any = None) -> None:
@@ -97,6 +106,7 @@ def bind_state(state: dict[str, Any], execution: Any, started: Any = None) -> No
         attempt=state.get("Attempt"),
         initiator=state.get("Initiator"),
         finding_id=finding.get("Id") if isinstance(finding, dict) else None,
+        policy_version=target.get("PolicyVersion") if isinstance(target, dict) else None,
     )
 
 
@@ -236,7 +246,7 @@ def build(note: Notification, status: str, message: str, finished: datetime) -> 
         "Message": text(message, MESSAGE_BYTES),
         "StartedAt": iso(parse_time(ctx["started"])) if parse_time(ctx["started"]) else "",
         "Attempt": attempt,
-        # empty until the policy enforcement stamps the version that decided (docs/policy.md)
+        # the remediation policy that decided (resolve, enforce.py); empty without a policy (docs/policy.md)
         "PolicyVersion": text(ctx.get("policy_version", "")),
         "FirstSeenAt": iso(seen) if seen else "",
         solution.HISTORY_TTL_ATTRIBUTE: int((finished + timedelta(days=retention_days())).timestamp()),

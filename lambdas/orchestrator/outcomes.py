@@ -17,6 +17,14 @@ SUCCESS = "SUCCESS"
 FAILED = "FAILED"
 TIMEDOUT = "TIMEDOUT"
 CANCELLED = "CANCELLED"
+# The remediation policy stopped the finding before any automation (docs/policy.md); the names are
+# asr.policy.evaluate's (a test keeps them equal).
+DISABLED = "DISABLED"
+EXEMPT = "EXEMPT"
+OUT_OF_SCOPE = "OUT_OF_SCOPE"
+DRY_RUN = "DRY_RUN"
+MANUAL_ONLY = "MANUAL_ONLY"
+POLICY = (DISABLED, EXEMPT, OUT_OF_SCOPE, DRY_RUN, MANUAL_ONLY)
 
 ALL = (
     NOT_NEW,
@@ -31,6 +39,7 @@ ALL = (
     FAILED,
     TIMEDOUT,
     CANCELLED,
+    *POLICY,
 )
 
 INFO = "INFO"
@@ -38,15 +47,20 @@ ERROR = "ERROR"
 
 
 def severity(outcome: str) -> str:
-    """INFO for QUEUED and SUCCESS, ERROR for every other outcome (as the reference)."""
-    return INFO if outcome in (QUEUED, SUCCESS) else ERROR
+    """INFO for QUEUED and SUCCESS (as the reference) and for the policy's outcomes (the policy did
+    what it says: nothing failed); ERROR for every other outcome."""
+    return INFO if outcome in (QUEUED, SUCCESS, *POLICY) else ERROR
 
 
 #: Outcomes after which the orchestrator writes a Note and sets Workflow NOTIFIED.
 #: SUCCESS is recorded by the control runbook (RESOLVED); QUEUED is not final;
 #: NOT_NEW gets a Note only (the finding's workflow belongs to whoever moved it).
+#: The policy's outcomes set NOTIFIED too: a Note alone on a NEW finding is an update Security Hub
+#: sends again as "Findings - Imported" with Workflow NEW, which the AutoTrigger rule matches: the
+#: finding would loop through the orchestrator. The custom action still acts on a NOTIFIED finding.
 UPDATE_WORKFLOW = frozenset(
     {
+        *POLICY,
         NO_RUNBOOK,
         PLAYBOOK_NOT_ENABLED,
         RUNBOOK_NOT_ACTIVE,

@@ -14,7 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from asr import limits, solution
-from lambdas.orchestrator import aws, history, outcomes, payload, workflow
+from lambdas.orchestrator import aws, enforce, history, outcomes, payload, workflow
 from lambdas.orchestrator.finding import Finding, FindingError, clean_ssm
 from lambdas.orchestrator.log import bind, clear, get_logger
 from lambdas.orchestrator.notifications import Notification, assume_role_failure_metric, send, send_minimal
@@ -246,6 +246,26 @@ def _custom_target(finding: Finding) -> dict[str, Any]:
     }
 
 
+def _enforce(event: dict[str, Any], finding: Finding, target: dict[str, Any]) -> str:
+    """The remediation policy's decision, before anything runs (docs/policy.md): raise the Outcome
+    of a decision that stops the finding; for one that lets it go on, what the READY message adds.
+    Without a policy (both locations blank) nothing is read and nothing changes."""
+    short = str(target.get("StandardShortName") or "")
+    try:
+        decided = enforce.decide(finding, target, event.get("EventType"))
+    except enforce.PolicyUnavailable as err:
+        raise Outcome(outcomes.LAMBDA_ERROR, str(err), short) from None
+    if decided is None:
+        return ""
+    compiled, decision = decided
+    history.set_policy_version(compiled.version)
+    target["PolicyVersion"] = compiled.version  # the worker's history records carry it too
+    logger.info("policy decision", extra={"data": {"policy": compiled.where, "decision": decision.to_json()}})
+    if not decision.allowed:
+        raise Outcome(decision.outcome, enforce.message(compiled, decision, target), short)
+    return f"; remediation policy {compiled.where} (revision {compiled.version}) allows it: {decision.reason}"
+
+
 def resolve(event: dict[str, Any]) -> dict[str, Any]:
     finding: Finding | None = None
     short_name = ""
@@ -256,9 +276,10 @@ def resolve(event: dict[str, Any]) -> dict[str, Any]:
         if not_new:
             raise Outcome(outcomes.NOT_NEW, not_new)
         target = _security_hub_target(finding) if finding.security_hub else _custom_target(finding)
+        allowed = _enforce(event, finding, target)
         message = (
             f"Remediation of {finding.control_id or finding.title} in account {target['Account']} "
-            f"Region {target['Region']} resolved to runbook {target['Runbook']}"
+            f"Region {target['Region']} resolved to runbook {target['Runbook']}{allowed}"
         )
         logger.info("resolved", extra={"data": {"target": {k: v for k, v in target.items() if k != "Parameters"}}})
         # Only what the next states need, the finding once (by reference when large): payload.py

@@ -263,9 +263,14 @@ def test_every_failure_outcome_the_notifier_sends_is_on_the_dashboard(admin, emi
         for _, name, dims in emitted
         if len(dims) == 1 and name == solution.METRIC_REMEDIATION_OUTCOME
     }
-    assert graphed == sent - {outcomes.SUCCESS, outcomes.QUEUED, outcomes.NOT_NEW}
+    assert graphed == sent - {outcomes.SUCCESS, outcomes.QUEUED, outcomes.NOT_NEW, *outcomes.POLICY}
     labels = [e[-1]["label"] for e in _widget(body, "Remediation Failures by Type")["properties"]["metrics"]]
     assert len(set(labels)) == len(labels) == len(graphed)
+    # the remediation policy's outcomes are not failures: they have their own graph, each labelled
+    stopped, _, _ = _metric_entries(_widget(body, "Stopped by the Remediation Policy"))
+    assert {dict(dims)[solution.DIMENSION_OUTCOME] for _, _, dims in stopped} == set(outcomes.POLICY) <= sent
+    labels = [e[-1]["label"] for e in _widget(body, "Stopped by the Remediation Policy")["properties"]["metrics"]]
+    assert len(set(labels)) == len(labels) == len(outcomes.POLICY)
 
 
 # --- the widgets ------------------------------------------------------------------------------------------
@@ -282,6 +287,7 @@ BASE_TITLES = [
     "CloudTrail Management Actions by ASR",
     "Time to Remediate by Control Id (p90)",
     "History Write Failures",
+    "Stopped by the Remediation Policy",
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -36,7 +37,9 @@ def test_admin_has_exactly_the_reference_parameters(templates):
     # the reference's 15, and the threshold of the state-machine executions alarm the guide documents
     # ... and the retention of the remediation history (docs/history.md)
     added = {"StateMachineExecutionsAlarmThreshold", "RemediationHistoryRetentionDays"}
-    assert set(params) == expected | added and len(params) == 17
+    # ... and where the remediation policy is (docs/policy.md; blank: no policy)
+    added |= {"RemediationPolicyBucket", "RemediationPolicyKey"}
+    assert set(params) == expected | added and len(params) == 19
 
 
 @pytest.mark.parametrize(
@@ -66,6 +69,51 @@ def test_admin_free_form_parameters(templates):
     assert params["TargetAccountIDs"]["Default"] == "ALL"
     assert params["TargetAccountIDs"]["AllowedPattern"] == r"^(ALL|\d{12}(,\s*\d{12})*)$"
     assert params["TargetAccountIDs"]["MaxLength"] == 3360
+    # blank (the default) is no policy: ASR as before
+    assert params["RemediationPolicyBucket"]["Default"] == params["RemediationPolicyKey"]["Default"] == ""
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "ok"),
+    [
+        ("RemediationPolicyBucket", "", True),
+        ("RemediationPolicyBucket", "asr-policy-123456789012", True),
+        ("RemediationPolicyBucket", "Bad_Bucket", False),
+        ("RemediationPolicyBucket", "ab", False),
+        ("RemediationPolicyKey", "", True),
+        ("RemediationPolicyKey", "asr/policy.yaml", True),
+        ("RemediationPolicyKey", " leading-space", False),
+        ("RemediationPolicyKey", "k" * 1016, False),
+    ],
+)
+def test_policy_location_patterns(templates, name, value, ok):
+    pattern = _params(templates, solution.ADMIN_STACK)[name]["AllowedPattern"]
+    assert bool(re.fullmatch(pattern, value)) is ok
+
+
+def test_the_policy_read_grant_is_one_object_and_only_with_a_policy(templates):
+    """s3:GetObject on <bucket>/<key>.json, in a policy that exists only when both parameters are set."""
+    template = by_stack(templates, solution.ADMIN_STACK)
+    [(logical_id, grant)] = [
+        (k, r)
+        for k, r in template["Resources"].items()
+        if r["Type"] == "AWS::IAM::Policy" and "RemediationPolicyRead" in k
+    ]
+    condition = template["Conditions"][grant["Condition"]]
+    assert json.dumps(condition).count('"Ref": "RemediationPolicy') == 2
+    [statement] = grant["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "s3:GetObject" and statement["Effect"] == "Allow"
+    resource = json.dumps(statement["Resource"])
+    assert '{"Ref": "RemediationPolicyBucket"}' in resource and '{"Ref": "RemediationPolicyKey"}' in resource
+    assert resource.endswith('".json"]]}') and "*" not in resource, resource
+    env = next(
+        r["Properties"]["Environment"]["Variables"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("FunctionName") == solution.RESOLVE_FUNCTION
+    )
+    assert env[solution.POLICY_BUCKET_ENV] == {"Ref": "RemediationPolicyBucket"}
+    assert env[solution.POLICY_KEY_ENV] == {"Ref": "RemediationPolicyKey"}
+    assert logical_id
 
 
 @pytest.mark.parametrize(
@@ -104,6 +152,7 @@ def test_admin_console_groups(templates):
         ),
         ("(Optional) Ticketing Service Integration", ["TicketGenFunctionName"]),
         ("(Optional) Target accounts", ["TargetAccountIDs", "TargetAccountIDsStrategy"]),
+        ("(Optional) Remediation policy", ["RemediationPolicyBucket", "RemediationPolicyKey"]),
     ]
 
 
