@@ -64,6 +64,9 @@ SHARED_FILES = ("asr/__init__.py", "asr/solution.py", "asr/limits.py", "lambdas/
 #: JSON read by ``Policy.from_json`` and ``decide``; PyYAML and jsonschema stay out of the zip.
 PACKAGE_FILES = {
     "orchestrator": ("asr/policy/__init__.py", "asr/policy/document.py", "asr/policy/evaluate.py"),
+    # the two custom resources' response to CloudFormation
+    "custom_action": ("lambdas/cfn_response.py",),
+    "org_lookup": ("lambdas/cfn_response.py",),
 }
 
 

@@ -15,15 +15,13 @@ function, standard library only).
 
 from __future__ import annotations
 
-import json
 import logging
-import urllib.request
 from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
 
-from asr import limits
+from lambdas.cfn_response import respond, response_body  # noqa: F401 (response_body: tests)
 
 logger = logging.getLogger(__name__)
 logger.setLevel(logging.INFO)
@@ -88,34 +86,6 @@ def delete(securityhub: Any, event: dict[str, Any]) -> str:
             raise
         logger.info("custom action %s already gone (%s)", arn, _code(err))
     return arn
-
-
-def response_body(
-    event: dict[str, Any], status: str, physical_id: str, reason: str = "", data: dict | None = None
-) -> bytes:
-    """The response document, within CloudFormation's 4,096 bytes (asr/limits.py): the Reason is
-    cut to the room the other fields leave, the PhysicalResourceId to 1 KB."""
-    document = {
-        "Status": status,
-        "Reason": "",
-        "PhysicalResourceId": limits.truncate_bytes(physical_id, limits.CFN_PHYSICAL_ID_BYTES),
-        "StackId": event.get("StackId"),
-        "RequestId": event.get("RequestId"),
-        "LogicalResourceId": event.get("LogicalResourceId"),
-        "Data": data or {},
-    }
-    room = limits.CFN_RESPONSE_BYTES - len(json.dumps(document).encode())
-    document["Reason"] = limits.truncate_json_string(reason or "See the function's CloudWatch log", room) or "-"
-    return json.dumps(document).encode()
-
-
-def respond(event: dict[str, Any], status: str, physical_id: str, reason: str = "", data: dict | None = None) -> None:
-    body = response_body(event, status, physical_id, reason, data)
-    request = urllib.request.Request(
-        event["ResponseURL"], data=body, method="PUT", headers={"Content-Type": "", "Content-Length": str(len(body))}
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        response.read()
 
 
 def handle(event: dict[str, Any], function_arn: str, securityhub: Any) -> tuple[str, str, dict[str, str]]:

@@ -24,15 +24,14 @@ provider framework, standard library and boto3 only.
 
 from __future__ import annotations
 
-import json
 import logging
-import urllib.request
 from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
 
-from asr import limits, solution
+from asr import solution
+from lambdas.cfn_response import respond, response_body  # noqa: F401 (response_body: tests)
 
 logger = logging.getLogger(__name__)
 logger.setLevel(logging.INFO)
@@ -72,33 +71,6 @@ def lookup(organizations: Any) -> dict[str, str]:
         "OrganizationId": org_id,
         "Status": f"The Action Log receives from the accounts of organization {org_id} ({ROLE}, aws:PrincipalOrgID).",
     }
-
-
-def response_body(
-    event: dict[str, Any], status: str, physical_id: str, reason: str = "", data: dict | None = None
-) -> bytes:
-    """The response document, within CloudFormation's 4,096 bytes (asr/limits.py)."""
-    document = {
-        "Status": status,
-        "Reason": "",
-        "PhysicalResourceId": limits.truncate_bytes(physical_id, limits.CFN_PHYSICAL_ID_BYTES),
-        "StackId": event.get("StackId"),
-        "RequestId": event.get("RequestId"),
-        "LogicalResourceId": event.get("LogicalResourceId"),
-        "Data": data or {},
-    }
-    room = limits.CFN_RESPONSE_BYTES - len(json.dumps(document).encode())
-    document["Reason"] = limits.truncate_json_string(reason or "See the function's CloudWatch log", room) or "-"
-    return json.dumps(document).encode()
-
-
-def respond(event: dict[str, Any], status: str, physical_id: str, reason: str = "", data: dict | None = None) -> None:
-    body = response_body(event, status, physical_id, reason, data)
-    request = urllib.request.Request(
-        event["ResponseURL"], data=body, method="PUT", headers={"Content-Type": "", "Content-Length": str(len(body))}
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        response.read()
 
 
 def handle(event: dict[str, Any], organizations: Any) -> tuple[str, str, dict[str, str]]:

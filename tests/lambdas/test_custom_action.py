@@ -10,6 +10,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from lambdas import cfn_response
 from lambdas.custom_action import handler
 
 FN_ARN = "arn:aws:lambda:us-east-1:111111111111:function:SO0111-SHARR-CustomAction"
@@ -155,7 +156,7 @@ def test_respond_puts_the_answer_to_the_presigned_url(monkeypatch: pytest.Monkey
         seen.update(method=request.get_method(), url=request.full_url, body=json.loads(request.data))
         return Response()
 
-    monkeypatch.setattr(handler.urllib.request, "urlopen", urlopen)
+    monkeypatch.setattr(cfn_response.urllib.request, "urlopen", urlopen)
     handler.respond(_event("Create"), "SUCCESS", TARGET, data={"Arn": TARGET})
     assert seen["method"] == "PUT" and seen["body"]["PhysicalResourceId"] == TARGET
     assert seen["body"]["Data"] == {"Arn": TARGET} and seen["body"]["RequestId"] == "req-1"
