@@ -106,6 +106,7 @@ IMPORT_NAMES = {
     "constructs": "constructs",
     "cdk-nag": "cdk_nag",
     "boto3": "boto3",
+    "botocore": "botocore",  # botocore.exceptions, botocore.config (pinned with boto3: pyproject.toml)
     "pyyaml": "yaml",
     "policy-sentry": "policy_sentry",
     "jsonschema": "jsonschema",  # asr policy validates its document against asr/policy/schema.json
