@@ -13,7 +13,7 @@ from asr import solution
 from asr.simulator.findings import custom_action_event, imported_event
 from lambdas.orchestrator import history, notify
 from tests.orchestrator.harness import MEMBER, REGION, Harness
-from tests.orchestrator.scenarios import SC_RUNBOOK, lambda1_finding, member_with_lambda1
+from tests.orchestrator.scenarios import SC_RUNBOOK, lambda1_finding, member_with_lambda1, public_function
 
 NOTIFY_HANDLER = "lambdas.orchestrator.notify.lambda_handler"
 
@@ -99,8 +99,10 @@ def test_an_auto_triggered_failure_is_recorded_as_auto_without_time_to_remediate
 
 def test_two_findings_of_one_event_are_two_records(harness: Harness):
     harness.install_playbook()
-    _, function_arn = member_with_lambda1(harness)
-    findings = [lambda1_finding(function_arn) for _ in range(2)]
+    # two functions: two findings on one function race each other's remediation (one removes the
+    # statement the other is removing), which is not what this test is about
+    session, function_arn = member_with_lambda1(harness)
+    findings = [lambda1_finding(function_arn), lambda1_finding(public_function(session, "public-fn-2"))]
     for f in findings:
         harness.import_finding(f)
 
