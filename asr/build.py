@@ -63,7 +63,12 @@ SHARED_FILES = ("asr/__init__.py", "asr/solution.py", "asr/limits.py", "lambdas/
 #: policy (lambdas/orchestrator/enforce.py) with asr.policy's standard-library path: the compiled
 #: JSON read by ``Policy.from_json`` and ``decide``; PyYAML and jsonschema stay out of the zip.
 PACKAGE_FILES = {
-    "orchestrator": ("asr/policy/__init__.py", "asr/policy/document.py", "asr/policy/evaluate.py"),
+    "orchestrator": (
+        "asr/policy/__init__.py",
+        "asr/policy/document.py",
+        "asr/policy/evaluate.py",
+        "asr/policy/orgs.py",  # OU scopes: ListParents, cached per warm container
+    ),
     # the two custom resources' response to CloudFormation
     "custom_action": ("lambdas/cfn_response.py",),
     "org_lookup": ("lambdas/cfn_response.py",),

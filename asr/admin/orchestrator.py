@@ -200,10 +200,19 @@ class Orchestrator(Construct):
         self.state_machine = self._state_machine(stack, key, topic)
 
     def _policy_read(self, stack: cdk.Stack, bucket: str, key: str, policy_on: cdk.CfnCondition) -> None:
-        """s3:GetObject on the one compiled policy object, only when a policy is configured. GetObject
-        is authorized on the object's ARN arn:${Partition}:s3:::${BucketName}/${ObjectName}
+        """What enforcing a policy reads, only when a policy is configured.
+
+        s3:GetObject on the one compiled policy object: authorized on the object's ARN
+        arn:${Partition}:s3:::${BucketName}/${ObjectName}
         (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html); the
-        orchestrator reads the latest version, so no s3:GetObjectVersion."""
+        orchestrator reads the latest version, so no s3:GetObjectVersion.
+
+        organizations:ListParents, for OU scopes (lambdas/orchestrator/enforce.py): authorized on the
+        child's ARN, arn:${Partition}:organizations::${Account}:account/o-${OrganizationId}/${AccountId}
+        or .../ou/o-${OrganizationId}/ou-${OrganizationalUnitId}, where ${Account} is the management
+        account (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsorganizations.html).
+        The stack knows neither the management account nor the organization, and the walk reads every
+        member account and OU: no narrower resource than "*" exists."""
         read = iam.Policy(
             self,
             "RemediationPolicyRead",
@@ -216,6 +225,20 @@ class Orchestrator(Construct):
             roles=[self.role],
         )
         read.node.default_child.cfn_options.condition = policy_on
+        ous = [{"Effect": "Allow", "Action": "organizations:ListParents", "Resource": "*"}]
+        ou_read = iam.Policy(
+            self,
+            "RemediationPolicyOuLookup",
+            document=iam.PolicyDocument.from_json({"Version": "2012-10-17", "Statement": ous}),
+            roles=[self.role],
+        )
+        ou_read.node.default_child.cfn_options.condition = policy_on
+        acknowledge_wildcards(
+            ou_read,
+            ous,
+            "organizations:ListParents walks every member account and OU of an organization whose id and "
+            "management account the stack does not know (their ARNs carry both).",
+        )
 
     # --- remediation history ---------------------------------------------------------
 

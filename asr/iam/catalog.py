@@ -31,6 +31,9 @@ _PREFIX = {
     "securityhub": "securityhub",
     "sts": "sts",
     "ssm": "ssm",
+    # signs as "tagging"; the Service Authorization Reference lists its actions under "tag"
+    # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonresourcegrouptaggingapi.html)
+    "resourcegroupstaggingapi": "tag",
 }
 
 # Operations whose IAM action is neither of the same name nor linked from the action's

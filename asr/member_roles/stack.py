@@ -196,6 +196,10 @@ class MemberRolesStack(SolutionStack):
                 "Resource": _arn("ssm", f"parameter{solution.SSM_PREFIX}/*"),
             },
             {"Effect": "Allow", "Action": "config:DescribeConfigRules", "Resource": "*"},
+            # The remediation policy's tag rules read the resource's current tags (lambdas/orchestrator/
+            # enforce.py): GetResources supports no resource type, only "*"
+            # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonresourcegrouptaggingapi.html).
+            {"Effect": "Allow", "Action": "tag:GetResources", "Resource": "*"},
             {
                 "Effect": "Allow",
                 "Action": "securityhub:BatchUpdateFindings",
@@ -251,8 +255,9 @@ class MemberRolesStack(SolutionStack):
             role,
             [*statements, *(stmt for _, stmt in custom)],
             "Scoped to the solution's own roles (SO0111-*), documents (ASR-*) and parameters; automation "
-            "executions have generated ids; Describe/Get of executions, config:DescribeConfigRules and "
-            "cloudwatch:PutMetricData (limited to the ASR namespace) have no resource-level permissions.",
+            "executions have generated ids; Describe/Get of executions, config:DescribeConfigRules, "
+            "tag:GetResources and cloudwatch:PutMetricData (limited to the ASR namespace) have no resource-level "
+            "permissions.",
         )
         return role
 

@@ -82,23 +82,34 @@ class OuResolver:
         self._parents.clear()
 
 
+#: What makes an account able to call ListParents: being the management account, or a member that
+#: is a delegated administrator (RegisterDelegatedAdministrator "grants read-only access to
+#: Organizations service data"), or one the organization's resource-based delegation policy allows
+#: organizations:ListParents.
+#: https://docs.aws.amazon.com/organizations/latest/APIReference/API_RegisterDelegatedAdministrator.html
+DELEGATION_HELP = "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_delegate_policies.html"
+_WHAT_TO_DO = (
+    "The ASR admin account must be the organization's management account or a delegated administrator "
+    f"(or be delegated organizations:ListParents: {DELEGATION_HELP})"
+)
+
+
 def _explain(err: ClientError, child: str, account: str) -> OuResolutionError:
     code = err.response.get("Error", {}).get("Code", "")
     if code in _NOT_ADMIN:
         return OuResolutionError(
-            f"cannot find the OUs of account {account}: Organizations ListParents was denied ({code}). The ASR "
-            "admin account must be the organization's management account or a delegated administrator, and its "
-            "role must allow organizations:ListParents."
+            f"cannot find the OUs of account {account}: Organizations ListParents was denied ({code}). "
+            f"{_WHAT_TO_DO}, and its role must allow organizations:ListParents."
         )
     if code in _NOT_IN_ORG:
         return OuResolutionError(
             f"cannot find the OUs of account {account}: the calling account is not in an organization "
-            f"({code}); a policy with OU scopes needs AWS Organizations."
+            f"({code}); a policy with OU scopes needs AWS Organizations. {_WHAT_TO_DO}."
         )
     if code in _UNKNOWN_CHILD:
         return OuResolutionError(
             f"cannot find the OUs of account {account}: Organizations does not know {child} ({code}); the account "
-            "is not in the organization."
+            "is not in the organization: add it, or scope it by account id instead of OU."
         )
     return OuResolutionError(f"cannot find the OUs of account {account}: ListParents of {child} failed: {err}")
 

@@ -5,26 +5,40 @@ before it answers READY. The policy is the compiled object ``asr policy apply`` 
 YAML (``<key>.json``, asr/policy/store.py), read with one s3:GetObject and parsed with the
 standard library (``Policy.from_json``: the Lambda zip has no PyYAML and no jsonschema), then kept
 for ``solution.POLICY_CACHE_SECONDS`` by the warm container. With both locations blank there is no
-policy: no call, no decision, ASR as before. A policy that cannot be read or parsed, or a rule the
-orchestrator cannot evaluate (an OU scope, a tag rule on a finding without Resources[0].Tags), is a
-``PolicyUnavailable`` naming the object and why: resolve makes it a LAMBDA_ERROR, never an allow.
+policy: no call, no decision, ASR as before.
+
+What a rule needs is read only when a rule that could decide needs it:
+
+* the account's OUs (an ``ous`` scope): Organizations ListParents from the admin account, walked up
+  to the root by one ``asr.policy.orgs.OuResolver`` per warm container (each answer cached for
+  ``orgs.DEFAULT_TTL_SECONDS``, shared by the accounts of an OU);
+* the resource's tags (a ``tags`` scope or exemption): the tags it has now, not those the finding
+  reported, with the Resource Groups Tagging API GetResources(ResourceARNList=[arn]) as
+  SO0111-ASR-Orchestrator-Member in the resource's account and Region. A resource id that is not an
+  ARN cannot be looked up: the finding's Resources[0].Tags decide then.
+
+A policy that cannot be read or parsed, a lookup that fails (Organizations refused or not in use,
+GetResources denied or throttled), or a rule the orchestrator cannot evaluate is a
+``PolicyUnavailable`` naming the object, the rule or resource and why: resolve makes it a
+LAMBDA_ERROR, never an allow.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from asr import limits, solution
 from asr.policy import document as doc
-from asr.policy import evaluate
+from asr.policy import evaluate, orgs
 from lambdas.orchestrator import aws
 from lambdas.orchestrator.finding import Finding
 
@@ -52,11 +66,170 @@ class Compiled:
 
 
 _cache: tuple[float, tuple[str, str], Compiled] | None = None
+#: One per warm container: its TTL cache of ListParents answers outlives a finding (docs/policy.md).
+_ou_resolver: orgs.OuResolver | None = None
 
 
 def clear_cache() -> None:
-    global _cache
+    global _cache, _ou_resolver
     _cache = None
+    _ou_resolver = None
+
+
+def ou_resolver() -> orgs.OuResolver:
+    """The container's OU resolver, over an Organizations client of the admin account."""
+    global _ou_resolver
+    if _ou_resolver is None:
+        _ou_resolver = orgs.OuResolver(aws.client("organizations"))
+    return _ou_resolver
+
+
+class _LookupFailed(evaluate.DecisionInputError):
+    """An OU or tag lookup a rule needs failed; the message says which, why and what to do.
+
+    A DecisionInputError, so that an expired tag exemption (which decides nothing) only skips it,
+    as evaluate does for a lookup nobody can answer; any rule that decides re-raises it."""
+
+
+def _ou_rule(policy: doc.Policy, control: str | None) -> str:
+    """The path of the rule that asked for the OUs: evaluate resolves them once, at the first OU list
+    it reaches (scopes in order, each scope's exclude before its include)."""
+    for scope in evaluate.effective(policy, control).scopes:
+        if scope.exclude is not None and scope.exclude.ous:
+            return doc.child(doc.child(scope.exclude.path, "ous"), 0)
+        if scope.include is not None and scope.include.ous:
+            return doc.child(scope.include.path, "ous")
+    return "an ous scope"
+
+
+def _ous(compiled: Compiled, control: str | None) -> evaluate.OuResolver:
+    def resolve(account: str) -> tuple[str, ...]:
+        try:
+            return ou_resolver()(account)
+        except orgs.OuResolutionError as err:
+            why = str(err)
+        except BotoCoreError as err:  # no answer at all (endpoint, credentials): never a guess
+            why = f"cannot find the OUs of account {account}: Organizations ListParents failed: {err}."
+        raise _LookupFailed(
+            f"{_ou_rule(compiled.policy, control)} names OUs, and {why} The caller: role "
+            f"{solution.ORCHESTRATOR_ADMIN_ROLE} in the admin account"
+        )
+
+    return resolve
+
+
+#: Bound of the GetResources pages read for one ARN (one page answers it; a token is followed anyway).
+MAX_TAG_PAGES = 5
+
+
+def _arn_parts(resource: str) -> list[str] | None:
+    """arn:partition:service:region:account:resource, split; None when ``resource`` is no ARN."""
+    parts = resource.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or not parts[1] or not parts[2] or not parts[5]:
+        return None
+    return parts
+
+
+class _LiveTags:
+    """The resource's tags now: GetResources(ResourceARNList=[arn]) in its account and Region, as
+    the member orchestrator role. Called by evaluate only when a rule that applies needs tags; the
+    answer (or the failure) is kept for the decision.
+
+    GetResources "returns all the tagged or previously tagged resources that are located in the
+    specified Amazon Web Services Region for the account": a resource never tagged is absent from
+    the answer, and has no tags; one whose tags were all removed comes back with an empty list.
+    https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/API_GetResources.html
+    """
+
+    def __init__(self, finding: Finding, arn: str, region: str, reported: Mapping[str, str] | None) -> None:
+        self.finding, self.arn, self.region, self.reported = finding, arn, region, reported
+        self._answer: dict[str, str] | _LookupFailed | None = None
+        self.fallback = False  # the Tagging API did not list the resource: the finding's tags were used
+
+    def __call__(self) -> dict[str, str]:
+        if self._answer is None:
+            try:
+                self._answer = self._lookup()
+            except _LookupFailed as err:
+                self._answer = err
+        if isinstance(self._answer, _LookupFailed):
+            raise self._answer
+        return dict(self._answer)
+
+    def _failed(self, why: str, fix: str = "the member-roles stack grants tag:GetResources") -> _LookupFailed:
+        role = aws.role_arn(self.finding.partition, self.finding.account, solution.ORCHESTRATOR_MEMBER_ROLE)
+        return _LookupFailed(
+            f"the tags of {self.arn} cannot be read: Resource Groups Tagging API GetResources in "
+            f"{self.region} as {role} {why}; the policy decides on the resource's current tags, so nothing runs "
+            f"until the lookup works ({fix})"
+        )
+
+    def _lookup(self) -> dict[str, str]:
+        try:
+            session = aws.member_session(self.finding.partition, self.finding.account, self.region)
+            client = session.client("resourcegroupstaggingapi", region_name=self.region, config=aws.CONFIG)
+            token = ""
+            for _ in range(MAX_TAG_PAGES):
+                kwargs = {"ResourceARNList": [self.arn]} | ({"PaginationToken": token} if token else {})
+                response = client.get_resources(**kwargs)
+                for mapping in response.get("ResourceTagMappingList") or []:
+                    if isinstance(mapping, dict) and mapping.get("ResourceARN") == self.arn:
+                        return self._tags(mapping.get("Tags"))
+                token = response.get("PaginationToken") or ""
+                if not token:
+                    break
+        except aws.AssumeRoleError as err:
+            raise self._failed(f"failed: {err}") from None
+        except ClientError as err:
+            text = limits.truncate_chars(err.response.get("Error", {}).get("Message", ""), 300)
+            raise self._failed(f"failed with {aws.error_code(err)}: {text}") from None
+        except BotoCoreError as err:
+            raise self._failed(f"failed: {type(err).__name__}: {limits.truncate_chars(err, 300)}") from None
+        if self.reported:
+            # Absent: never tagged, or a type the Tagging API does not list. The finding saw tags, so
+            # it is not the first: taking {} would drop tags a rule may need (an exclusion). The
+            # finding's tags are the best account of them there is (decision tags_from "finding").
+            self.fallback = True
+            return dict(self.reported)
+        return {}
+
+    def _tags(self, raw: Any) -> dict[str, str]:
+        tags: dict[str, str] = {}
+        for tag in raw or []:
+            key, value = (tag.get("Key"), tag.get("Value")) if isinstance(tag, dict) else (None, None)
+            if not isinstance(key, str) or not isinstance(value, str):
+                raise self._failed(f"answered a tag that is not a Key/Value pair of strings: {limits.shown(tag)}")
+            tags[key] = value
+        return tags
+
+
+def _tag_source(finding: Finding, found: evaluate.FindingFacts) -> tuple[evaluate.FindingFacts, Callable[[], Any]]:
+    """(facts, tags callable) for evaluate: a live lookup for an ARN (``FindingFacts.tags`` None, so
+    evaluate records tags_from "lookup"); the finding's Resources[0].Tags for any other id."""
+    parts = _arn_parts(found.resource)
+    if parts is None:
+
+        def not_an_arn() -> dict[str, str]:
+            raise _LookupFailed(
+                f"the resource id {limits.shown(found.resource, 300)} is not an ARN, so its tags cannot be looked "
+                "up (GetResources takes ARNs), and the finding has no Resources[0].Tags"
+            )
+
+        return found, not_an_arn
+    reported = found.tags
+    found = dataclasses.replace(found, tags=None)
+    account = parts[4]
+    if account and account != finding.account:
+
+        def elsewhere() -> dict[str, str]:
+            raise _LookupFailed(
+                f"the tags of {found.resource} cannot be read: it is in account {account}, not in the finding's "
+                f"account {finding.account} where {solution.ORCHESTRATOR_MEMBER_ROLE} looks them up"
+            )
+
+        return found, elsewhere
+    # The ARN's Region; a global resource's ARN has none (arn:aws:s3:::bucket): the finding's.
+    return found, _LiveTags(finding, found.resource, parts[3] or finding.resource_region, reported)
 
 
 def location() -> tuple[str, str] | None:
@@ -162,23 +335,37 @@ def facts(compiled: Compiled, finding: Finding, target: dict[str, Any]) -> evalu
 
 
 def decide(
-    finding: Finding, target: dict[str, Any], event_type: Any, *, now: dt.datetime | None = None
+    finding: Finding,
+    target: dict[str, Any],
+    event_type: Any,
+    *,
+    now: dt.datetime | None = None,
+    attempt: int = 1,
+    previous_outcome: str | None = None,
 ) -> tuple[Compiled, evaluate.Decision] | None:
-    """The policy's decision for a resolved finding, None without a policy."""
+    """The policy's decision for a resolved finding, None without a policy. ``attempt`` 2 or more is
+    a retry (the worker's, after ``previous_outcome``): initiator ``retry``."""
     compiled = load()
     if compiled is None:
         return None
-    found = facts(compiled, finding, target)
+    found, tags = _tag_source(finding, facts(compiled, finding, target))
     try:
         decision = evaluate.decide(
-            compiled.policy, found, now=now or dt.datetime.now(dt.UTC), initiator=initiator(event_type)
+            compiled.policy,
+            found,
+            now=now or dt.datetime.now(dt.UTC),
+            ou_resolver=_ous(compiled, found.control),
+            tags=tags,
+            initiator=evaluate.RETRY if attempt > 1 else initiator(event_type),
+            attempt=attempt,
+            previous_outcome=previous_outcome,
         )
     except evaluate.DecisionInputError as err:
         raise PolicyUnavailable(
-            f"remediation policy {compiled.where} cannot decide for {found.resource}: {err}. The orchestrator "
-            "does not resolve OUs yet and reads tags from the finding only (docs/policy.md, 'Not yet enforced'); "
-            "nothing was remediated"
+            f"remediation policy {compiled.where} cannot decide for {found.resource}: {err}. Nothing was remediated"
         ) from None
+    if isinstance(tags, _LiveTags) and tags.fallback:
+        decision = dataclasses.replace(decision, tags_from="finding")
     return compiled, decision
 
 

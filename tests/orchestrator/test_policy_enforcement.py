@@ -43,6 +43,7 @@ class PolicyHarness(Harness):
 @pytest.fixture
 def cold(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(enforce, "_cache", None)  # every test starts with a cold container
+    monkeypatch.setattr(enforce, "_ou_resolver", None)
 
 
 @pytest.fixture
@@ -254,8 +255,9 @@ def test_out_of_scope_and_exclude_beats_include(h: Harness):
     assert "global.scope.exclude.resources[0]" in note["message"] and function_arn in note["message"]
 
 
-def test_a_tag_rule_reads_the_findings_tags(h: Harness):
-    session, _, finding = scenario(h, tags={"env": "prod"})
+def test_a_tag_rule_reads_the_resources_tags(h: Harness):
+    session, function_arn, finding = scenario(h, tags={"env": "prod"})
+    session.client("lambda").tag_resource(Resource=function_arn, Tags={"env": "prod"})  # looked up live
     apply("version: 1\nglobal:\n  scope:\n    exclude: {tags: [env=prod]}\n")
     h.run(auto(finding))
     note = stopped(h, session, finding, "OUT_OF_SCOPE")
@@ -358,14 +360,16 @@ def test_a_bad_compiled_policy_is_a_lambda_error_naming_the_object_and_why(h: Ha
     assert h.router.started == [] and is_public(session)
 
 
-def test_an_ou_rule_fails_closed_with_a_clear_message(h: Harness):
+def test_an_ou_rule_without_an_organization_fails_closed_with_a_clear_message(h: Harness):
+    """OUs are resolved with Organizations ListParents (test_policy_lookups.py): an admin account in no
+    organization cannot answer, and nothing runs."""
     session, _, finding = scenario(h)
     apply("version: 1\nglobal:\n  scope:\n    include: {ous: [ou-abcd-12345678]}\n")
     h.run(auto(finding))
     note = only(h)
     assert note["Remediation_Status"] == "LAMBDA_ERROR"
-    assert "global.scope.include.ous names OUs" in note["message"]
-    assert "does not resolve OUs yet" in note["message"] and COMPILED in note["message"]
+    assert "global.scope.include.ous names OUs" in note["message"] and f"account {MEMBER}" in note["message"]
+    assert "AWSOrganizationsNotInUseException" in note["message"] and COMPILED in note["message"]
     assert h.router.started == [] and is_public(session)
 
 
