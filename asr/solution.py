@@ -353,11 +353,30 @@ POLICY_BUCKET_ENV = "POLICY_BUCKET"
 POLICY_KEY_ENV = "POLICY_KEY"
 #: Seconds a warm resolve function keeps the policy it read before reading it again.
 POLICY_CACHE_SECONDS = 60
+# --- remediation deadlines (docs/policy.md, "Deadlines") ------------------------------
+#: Table (admin account, only with a policy) of the findings ASR acted on under a policy deadline:
+#: key DEADLINE_KEY (a hash of the finding Id), sparse index DEADLINE_PENDING_INDEX (the pending
+#: ones by DueAt), TTL DEADLINE_TTL_ATTRIBUTE.
+DEADLINE_TABLE = f"{SOLUTION_ID}-ASR-RemediationDeadlines"
+DEADLINE_KEY = "FindingKey"
+DEADLINE_PENDING_INDEX = "Pending"
+DEADLINE_TTL_ATTRIBUTE = "ExpiresAt"
+#: Days an item stays after its due time (pending) or after it was escalated or closed.
+DEADLINE_RETENTION_DAYS = 90
+#: Environment of the resolve and sweep functions naming the table (blank: no policy).
+DEADLINE_TABLE_ENV = "DEADLINE_TABLE"
+#: The function that escalates overdue findings, and the EventBridge rule that runs it.
+DEADLINE_SWEEP_FUNCTION = f"{SOLUTION_ID}-ASR-DeadlineSweep"
+DEADLINE_SWEEP_RULE = f"{SOLUTION_ID}-ASR-DeadlineSweepSchedule"
+DEADLINE_SWEEP_MINUTES = 15
 
 #: Metrics (METRICS_NAMESPACE): seconds from the finding's first sighting to a SUCCESS, per control
 #: (DIMENSION_CONTROL_ID); a history record that could not be written (no dimension).
 METRIC_TIME_TO_REMEDIATE = "TimeToRemediate"
 METRIC_HISTORY_WRITE_FAILURE = "HistoryWriteFailure"
+#: Metrics (no dimension): a deadline item resolve could not write; a due item the sweep could not handle.
+METRIC_DEADLINE_WRITE_FAILURE = "DeadlineWriteFailure"
+METRIC_DEADLINE_SWEEP_ERROR = "DeadlineSweepError"
 
 
 def lambda_function_name(purpose: str) -> str:

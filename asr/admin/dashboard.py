@@ -2,8 +2,9 @@
 
 * Dashboard ``ASR-Remediation-Metrics-Dashboard`` (condition ``isUsingCloudWatchMetrics``): successful
   remediations and the time they saved, failures (total, by outcome, as a rate), runbook assume-role
-  failures and orchestrator executions with their alarm thresholds, the Action Log (Logs Insights), and,
-  with enhanced metrics (``enhancedMetricsEnabled``), successes, failures and the failure rate per control.
+  failures and orchestrator executions with their alarm thresholds, the Action Log (Logs Insights), the
+  findings the remediation policy stopped and its deadline escalations (DEADLINE_EXCEEDED), and, with
+  enhanced metrics (``enhancedMetricsEnabled``), successes, failures and the failure rate per control.
 * Alarms to ``SO0111-ASR_Alarm_Topic`` (condition ``isUsingCloudWatchMetricsAlarms``): ``ASR-NoRunbook``,
   ``ASR-RunbookAssumeRoleFailure``, ``ASR-StateMachineExecutions`` (the implementation guide documents it,
   the reference lacks it) and, with enhanced metrics (``enhancedAlarmsEnabled``), one
@@ -57,8 +58,12 @@ FAILURE_LABELS = {
     outcomes.CANCELLED: "Runbook cancelled",
 }
 FAILURE_OUTCOMES = tuple(
-    o for o in outcomes.ALL if o not in (outcomes.SUCCESS, outcomes.QUEUED, outcomes.NOT_NEW, *outcomes.POLICY)
+    o
+    for o in outcomes.ALL
+    if o not in (outcomes.SUCCESS, outcomes.QUEUED, outcomes.NOT_NEW, *outcomes.POLICY, outcomes.DEADLINE_EXCEEDED)
 )
+#: DEADLINE_EXCEEDED is not a failure of its own (the attempt it follows was counted when it ended): an
+#: escalation of a finding still open after the policy's deadline, graphed apart ("Deadlines Exceeded").
 #: Outcomes of a finding the remediation policy stopped (docs/policy.md): not failures, the policy
 #: did what it says; each has its label in the "Stopped by the remediation policy" graph.
 POLICY_LABELS = {
@@ -445,6 +450,8 @@ class MetricsDashboard(Construct):
                         "## Remediation policy\n"
                         "Findings the remediation policy stopped before any automation (docs/policy.md):\n"
                         + "\n".join(f"* **{POLICY_LABELS[o]}**: `{o}`" for o in outcomes.POLICY)
+                        + "\n\n**Deadlines Exceeded**: findings still open after the policy's `deadline`, escalated "
+                        f"on the topic (`{outcomes.DEADLINE_EXCEEDED}`)."
                     ),
                 ),
                 cloudwatch.GraphWidget(
@@ -453,7 +460,15 @@ class MetricsDashboard(Construct):
                     left_y_axis=cloudwatch.YAxisProps(min=0, show_units=False),
                     stacked=True,
                     period=DAY,
-                    width=18,
+                    width=12,
+                    height=6,
+                ),
+                cloudwatch.GraphWidget(  # escalations of the policy's deadline (lambdas/orchestrator/deadline.py)
+                    title="Deadlines Exceeded",
+                    left=[outcome_metric(outcomes.DEADLINE_EXCEEDED, label="Findings escalated (DEADLINE_EXCEEDED)")],
+                    left_y_axis=cloudwatch.YAxisProps(min=0, show_units=False),
+                    period=DAY,
+                    width=6,
                     height=6,
                 ),
             ],

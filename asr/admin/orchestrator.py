@@ -17,6 +17,8 @@ import json
 
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -193,6 +195,8 @@ class Orchestrator(Construct):
         iam.Grant.add_to_principal(
             grantee=self.notify_fn, actions=["dynamodb:PutItem"], resource_arns=[self.history_table.table_arn]
         )
+        if policy_on is not None:  # the policy's deadline escalation (lambdas/orchestrator/deadline.py)
+            self._deadlines(stack, key, common_env, policy_on)
         ticket_name = cdk.Fn.condition_if(
             ticketing_on.logical_id, ticket_function_name, solution.NO_TICKET_FUNCTION
         ).to_string()
@@ -272,6 +276,92 @@ class Orchestrator(Construct):
                 projection_type=dynamodb.ProjectionType.ALL,
             )
         return table
+
+    # --- remediation deadlines (lambdas/orchestrator/deadline.py) ------------------------
+
+    def _deadlines(
+        self, stack: SolutionStack, key: kms.IKey, common_env: dict[str, str], policy_on: cdk.CfnCondition
+    ) -> None:
+        """The policy's deadline escalation (docs/policy.md, "Deadlines"), only when a policy is
+        configured (condition ``policy_on``): table ``SO0111-ASR-RemediationDeadlines``, function
+        ``SO0111-ASR-DeadlineSweep`` and the EventBridge rule that runs it every 15 minutes.
+
+        The table holds operational state (the history keeps the audit record of each attempt, the
+        topic the escalation): it is deleted with the condition (RemovalPolicy DESTROY, no deletion
+        protection), since a retained table would make turning the policy on again fail on its name.
+        The sweep runs as the orchestrator role, which has what ``notifications.send`` needs; the
+        grants the deadlines add are one conditional policy on that role, exactly: PutItem (resolve
+        starts the clock) and UpdateItem (the sweep closes or escalates) on the table, Query on the
+        index ``Pending`` (a Query of an index is authorized on the index's ARN:
+        https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/iam-policy-specific-table-indexes.html),
+        and securityhub:GetFindings on the hub (resource type hub, arn:${Partition}:securityhub:
+        ${Region}:${Account}:hub/default:
+        https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecurityhub.html).
+        """
+        table = dynamodb.Table(
+            self,
+            "RemediationDeadlines",
+            table_name=solution.DEADLINE_TABLE,
+            partition_key=dynamodb.Attribute(name=solution.DEADLINE_KEY, type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            time_to_live_attribute=solution.DEADLINE_TTL_ATTRIBUTE,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=key,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        # Sparse: only pending items carry the partition attribute (lambdas/orchestrator/deadline.py).
+        table.add_global_secondary_index(
+            index_name=solution.DEADLINE_PENDING_INDEX,
+            partition_key=dynamodb.Attribute(name="Pending", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="DueAt", type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.ALL,
+        )
+        table_env = cdk.Fn.condition_if(policy_on.logical_id, table.table_name, "").to_string()
+        self.resolve_fn.add_environment(solution.DEADLINE_TABLE_ENV, table_env)
+        sweep = self._function(
+            stack,
+            "deadlineSweep",
+            solution.DEADLINE_SWEEP_FUNCTION,
+            "deadline",
+            "Escalates findings still open after the remediation policy's deadline (SNS); closes resolved ones.",
+            {**common_env, solution.DEADLINE_TABLE_ENV: table.table_name},  # the function exists only with it
+            timeout=cdk.Duration.minutes(5),
+        )
+        sweep.node.default_child.reserved_concurrent_executions = 1  # one sweep at a time
+        # Every 15 minutes: a rate expression
+        # (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html).
+        rule = events.Rule(
+            self,
+            "DeadlineSweepSchedule",
+            rule_name=solution.DEADLINE_SWEEP_RULE,
+            description="Runs the remediation policy's deadline sweep (docs/policy.md, Deadlines).",
+            schedule=events.Schedule.rate(cdk.Duration.minutes(solution.DEADLINE_SWEEP_MINUTES)),
+            targets=[targets.LambdaFunction(sweep)],
+        )
+        table_arn = table.table_arn
+        access = iam.Policy(
+            self,
+            "RemediationDeadlineAccess",
+            statements=[
+                iam.PolicyStatement(actions=["dynamodb:PutItem", "dynamodb:UpdateItem"], resources=[table_arn]),
+                iam.PolicyStatement(
+                    actions=["dynamodb:Query"], resources=[f"{table_arn}/index/{solution.DEADLINE_PENDING_INDEX}"]
+                ),
+                iam.PolicyStatement(
+                    actions=["securityhub:GetFindings"],
+                    resources=[_arn(stack, "securityhub", "hub/default")],
+                ),
+            ],
+            roles=[self.role],
+        )
+        for construct in (table, sweep, rule, access):
+            for child in construct.node.find_all():
+                if isinstance(child, cdk.CfnResource):
+                    child.cfn_options.condition = policy_on
+        self.deadline_table, self.deadline_sweep_fn = table, sweep
 
     # --- findings too large for the state machine's payload ---------------------------
 

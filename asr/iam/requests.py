@@ -322,6 +322,13 @@ def _aws_owned(call: Call, rtype: catalog.ResourceType, arns: list[str]) -> list
 
 def _resources(call: Call, action: catalog.Action) -> list[str]:
     creates = call.operation.startswith(("Create", "Run", "Start", "Allocate", "Copy", "Register", "Import"))
+    if action.name in ("dynamodb:Query", "dynamodb:Scan") and call.params.get("IndexName"):
+        # A Query or Scan of an index is authorized on the index, table/<table>/index/<index>, not the table:
+        # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/iam-policy-specific-table-indexes.html
+        index = [t for t in action.resource_types if t.name == "index"]
+        arns = _fill(call, index[0], False) if index else []
+        if arns:
+            return arns
     if call.prefix == "ec2" and not action.required_types and action.resource_types:
         ids = [v for _, key, val in _flatten(call.params) for v in _values(val) if key in ("Resources", "ResourceId")]
         typed = []

@@ -25,6 +25,9 @@ OUT_OF_SCOPE = "OUT_OF_SCOPE"
 DRY_RUN = "DRY_RUN"
 MANUAL_ONLY = "MANUAL_ONLY"
 POLICY = (DISABLED, EXEMPT, OUT_OF_SCOPE, DRY_RUN, MANUAL_ONLY)
+# A finding still open after the policy's deadline (lambdas/orchestrator/deadline.py): an escalation
+# of a finding ASR already acted on, not a remediation's outcome (no Note, no workflow change).
+DEADLINE_EXCEEDED = "DEADLINE_EXCEEDED"
 
 ALL = (
     NOT_NEW,
@@ -40,6 +43,7 @@ ALL = (
     TIMEDOUT,
     CANCELLED,
     *POLICY,
+    DEADLINE_EXCEEDED,
 )
 
 INFO = "INFO"

@@ -14,7 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from asr import limits, solution
-from lambdas.orchestrator import aws, enforce, history, outcomes, payload, workflow
+from lambdas.orchestrator import aws, deadline, enforce, history, outcomes, payload, workflow
 from lambdas.orchestrator.finding import Finding, FindingError, clean_ssm
 from lambdas.orchestrator.log import bind, clear, get_logger
 from lambdas.orchestrator.notifications import Notification, assume_role_failure_metric, send, send_minimal
@@ -261,6 +261,7 @@ def _enforce(event: dict[str, Any], finding: Finding, target: dict[str, Any]) ->
     history.set_policy_version(compiled.version)
     target["PolicyVersion"] = compiled.version  # the worker's history records carry it too
     logger.info("policy decision", extra={"data": {"policy": compiled.where, "decision": decision.to_json()}})
+    deadline.track(compiled, decision, finding, target)  # PROCEED / MANUAL_ONLY with a deadline: start its clock
     if not decision.allowed:
         raise Outcome(decision.outcome, enforce.message(compiled, decision, target), short)
     return f"; remediation policy {compiled.where} (revision {compiled.version}) allows it: {decision.reason}"
