@@ -42,6 +42,9 @@ TASK_TIMEOUT = cdk.Duration.minutes(5)
 #: timeout could end the execution without a notification: the longest path also holds resolve,
 #: the ticket, its notification and the fallback (5 minutes each), plus a margin.
 REMEDIATION_TIMEOUT = cdk.Duration.minutes(solution.ORCHESTRATOR_TIMEOUT_MINUTES - 25)
+#: What a policy retry leaves for its own run: it must be due at least this long before the
+#: remediation task's timeout (the worker's RETRY_WINDOW_SECONDS, docs/policy.md).
+RETRY_RUN_TIME = cdk.Duration.minutes(15)
 #: Findings larger than payload.INLINE_FINDING_BYTES wait here for the worker; Standard executions
 #: last at most 90 minutes (the scheduling job 7 days): a few days is enough, and nothing stays.
 FINDINGS_EXPIRY = cdk.Duration.days(3)
@@ -175,6 +178,8 @@ class Orchestrator(Construct):
                 "POLL_BACKOFF_RATE": "2",
                 "POLL_MAX_SECONDS": "120",
                 "START_LEASE_SECONDS": "120",
+                # a policy retry must be due this long after the execution's start (worker.py)
+                "RETRY_WINDOW_SECONDS": str(int(REMEDIATION_TIMEOUT.to_seconds() - RETRY_RUN_TIME.to_seconds())),
             },
             timeout=cdk.Duration.seconds(120),
         )

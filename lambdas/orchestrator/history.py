@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # notifications imports this module
 logger = get_logger(__name__)
 
 #: Who asked for the remediation: a Security Hub custom action, an AutoTrigger rule (an Imported
-#: finding), or the policy's retry (reserved: set by the retry path when it lands).
+#: finding), or the remediation policy's retry (the worker's, attempt 2 or more).
 CUSTOM_ACTION, AUTO, RETRY, UNKNOWN = "CUSTOM_ACTION", "AUTO", "RETRY", "UNKNOWN"
 INITIATORS = (CUSTOM_ACTION, AUTO, RETRY, UNKNOWN)
 
@@ -136,9 +136,22 @@ def unwrap(event: dict[str, Any]) -> dict[str, Any]:
 # --- the record ----------------------------------------------------------------------------------
 
 
-def record_id(execution: str, map_index: str, finding_id: str) -> str:
-    """The worker's job id (worker.job_identity): one attempt, whichever function records it."""
-    return hashlib.sha256(f"{execution}#{map_index}#{finding_id}".encode()).hexdigest()[:32]
+def record_id(execution: str, map_index: str, finding_id: str, attempt: int = 1) -> str:
+    """The worker's job id (worker.job_identity) for the first attempt, whichever function records
+    it; a retry (attempt 2 or more, the worker's: remediation policy ``retries``) has its own."""
+    suffix = f"#{attempt}" if attempt > 1 else ""
+    return hashlib.sha256(f"{execution}#{map_index}#{finding_id}{suffix}".encode()).hexdigest()[:32]
+
+
+def set_attempt(attempt: int, started: str | None = None) -> None:
+    """The attempt the next notification is about (the worker's retries): its number, initiator
+    (RETRY from the second) and start."""
+    ctx = _context.get()
+    if ctx:
+        more: dict[str, Any] = {"attempt": attempt, "initiator": RETRY if attempt > 1 else ctx.get("initiator")}
+        if started:
+            more["started"] = started
+        _context.set({**ctx, **more})
 
 
 def initiator(event_type: str, action: str, given: Any = None) -> str:
@@ -225,7 +238,7 @@ def build(note: Notification, status: str, message: str, finished: datetime) -> 
         return limits.truncate_bytes(limits.clean(value or ""), limit)
 
     item: dict[str, Any] = {
-        solution.HISTORY_KEY: record_id(ctx["execution"], ctx["map_index"], finding_id),
+        solution.HISTORY_KEY: record_id(ctx["execution"], ctx["map_index"], finding_id, attempt),
         "FinishedAt": iso(finished),
         "FinishedDay": iso(finished)[:10],
         "FindingId": text(finding_id),

@@ -13,22 +13,34 @@ the conditional writes let exactly one delivery advance a job, the losers stop, 
 delivery of a finished job only completes what is missing (notification, task answer).
 A start interrupted between StartAutomationExecution and the RUNNING write is found
 again by the execution's tag ``ASR-Job-<id>``, so it is never started twice.
+
+Retries (the remediation policy's ``retries``, docs/policy.md): an attempt that ends FAILED or
+TIMEDOUT goes back to NEW as the next attempt when the policy, asked again for that attempt
+(initiator ``retry``), allows it: it waits its backoff (``NotBefore``), then is scheduled like
+any job (the account+Region spacing holds), started with its own tag ``ASR-Job-<id>-<n>`` and
+polled. Each attempt's end is notified and recorded in the history; the task token is answered
+once, with the last attempt. A retry is counted per account+Region and hour
+(``retries#<account>-<region>#<hour>``, at most ``cap_per_account_region``) in the same
+transaction that moves the job, and must be due within ``RETRY_WINDOW_SECONDS`` of the
+execution's start (the remediation task's timeout ends the wait for the token).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import math
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from asr import limits, solution
-from lambdas.orchestrator import aws, history, outcomes, payload
+from lambdas.orchestrator import aws, enforce, history, outcomes, payload
 from lambdas.orchestrator.finding import Finding
 from lambdas.orchestrator.log import bind, clear, get_logger
 from lambdas.orchestrator.notifications import Notification, send
@@ -40,6 +52,9 @@ NEW, SCHEDULED, STARTING, RUNNING, DONE = "NEW", "SCHEDULED", "STARTING", "RUNNI
 MAX_DELAY = 900  # SQS DelaySeconds limit
 JOB_TTL = 7 * 24 * 3600
 TAG_PREFIX = "ASR-Job-"
+#: A retry must be due this long after the execution started at the latest (the construct sets it
+#: from the remediation task's timeout, leaving time for the attempt itself to run).
+RETRY_WINDOW_DEFAULT = 50 * 60
 NO_OUTPUT = "No output available yet because the step is not successfully executed"
 #: Bound of the runbook's output, failure message and affected object in a job's result (and so
 #: in the task answer, a Step Functions payload): asr.limits.
@@ -74,6 +89,21 @@ class NotStarted(Exception):
     """The automation cannot be started; the message says why (a permanent failure)."""
 
 
+class CapReached(Exception):
+    """The account+Region has had its retries of this hour (``cap_per_account_region``)."""
+
+
+@dataclass(frozen=True)
+class RetryPlan:
+    """What the policy says after a failed attempt: the next ``attempt`` in ``delay`` seconds, or
+    none (``attempt`` None); ``note`` is added to the attempt's message either way."""
+
+    attempt: int | None
+    delay: int
+    note: str
+    cap: int = 0
+
+
 def _setting(name: str, default: float) -> float:
     value = os.environ.get(name, "")
     try:
@@ -92,6 +122,7 @@ class Worker:
         self.poll_max = _setting("POLL_MAX_SECONDS", 120)
         self.poll_backoff = _setting("POLL_BACKOFF_RATE", 2)
         self.lease = _setting("START_LEASE_SECONDS", 120)
+        self.retry_window = _setting("RETRY_WINDOW_SECONDS", RETRY_WINDOW_DEFAULT)
         self.ddb = aws.client("dynamodb")
         self.sqs = aws.client("sqs")
         self.sfn = aws.client("stepfunctions")
@@ -294,8 +325,21 @@ class Worker:
         for _ in range(6):
             job = self._job(job_id)
             phase = job["Phase"]
+            self._sync_attempt(body, job)
             try:
                 if phase == NEW:
+                    if not job.get("RetryNotified", True):
+                        self._notify_retry(body, job_key, job)
+                    wait = float(job.get("NotBefore", 0)) - self.now()
+                    if wait > 0:  # a retry's backoff (at most MAX_DELAY a message: it comes back until due)
+                        self._requeue(body, wait)
+                        return NEW
+                    attempt = int(job.get("Attempt", 1))
+                    if attempt > 1 and int(job.get("CheckedAttempt", 1)) != attempt:
+                        stop = self._recheck(body, job)
+                        if stop is not None:
+                            return self._stop_retry(body, job_key, job_id, *stop)
+                        self._update(job_key, {"CheckedAttempt": attempt}, "#Phase = :n", {":n": NEW})
                     self._schedule(job_key, place)
                     continue
                 if phase == SCHEDULED:
@@ -346,7 +390,8 @@ class Worker:
         job_spec, target = body["Job"], body["Job"]["Target"]
         try:
             ssm = self._ssm(target)
-            exec_id = self._existing_execution(ssm, job_id) or self._start_automation(ssm, job_spec, job_id)
+            tag = attempt_tag(job_id, _attempt(job_spec))
+            exec_id = self._existing_execution(ssm, tag) or self._start_automation(ssm, job_spec, tag)
         except NotStarted as err:
             result = _result(job_spec, outcomes.LAMBDA_ERROR, str(err))
             result["Failure"] = {"Error": "ASR.RemediationNotStarted", "Cause": str(err)}
@@ -389,12 +434,12 @@ class Worker:
             raise NotStarted(str(err)) from None
         return session.client("ssm", region_name=target["Region"], config=aws.CONFIG)
 
-    def _existing_execution(self, ssm: Any, job_id: str) -> str | None:
-        found = ssm.describe_automation_executions(Filters=[{"Key": "TagKey", "Values": [TAG_PREFIX + job_id]}])
+    def _existing_execution(self, ssm: Any, tag: str) -> str | None:
+        found = ssm.describe_automation_executions(Filters=[{"Key": "TagKey", "Values": [tag]}])
         executions = found.get("AutomationExecutionMetadataList", [])
         return executions[0]["AutomationExecutionId"] if executions else None
 
-    def _start_automation(self, ssm: Any, job_spec: dict[str, Any], job_id: str) -> str:
+    def _start_automation(self, ssm: Any, job_spec: dict[str, Any], tag: str) -> str:
         target = job_spec["Target"]
         try:
             finding = payload.full_finding(job_spec)  # the whole finding, read back when it was too large to carry
@@ -406,7 +451,7 @@ class Worker:
             return ssm.start_automation_execution(
                 DocumentName=target["Runbook"],
                 Parameters=parameters,
-                Tags=[{"Key": TAG_PREFIX + job_id, "Value": "1"}],
+                Tags=[{"Key": tag, "Value": "1"}],
             )["AutomationExecutionId"]
         except ClientError as err:
             if aws.error_code(err) in TRANSIENT:
@@ -427,6 +472,14 @@ class Worker:
             self._requeue(body, self.poll_delay(polls + 1))
             return RUNNING
         result = completed_result(job_spec, execution, polls + 1)
+        plan = self._retry_plan(body, job, result)
+        if plan is not None and plan.attempt is not None:
+            try:
+                return self._retry(body, job_key, job, result, plan)
+            except CapReached as err:
+                plan = RetryPlan(None, 0, f"Not retried: {err}")
+        if plan is not None and plan.note:
+            result["Message"] = limits.truncate_bytes(f"{result['Message']} {plan.note}", REMEDIATION_TEXT_BYTES)
         notify_now = not result["TicketRequested"]
         self._update(
             job_key,
@@ -441,6 +494,181 @@ class Worker:
             {":r": RUNNING, ":p": polls},
         )
         return self._finish(body, job_key, self._get(job_key) or {})
+
+    # --- retries (the remediation policy's, docs/policy.md) -------------------------------
+
+    def _sync_attempt(self, body: dict[str, Any], job: dict[str, Any]) -> None:
+        """The job item holds the attempt (a message of an earlier attempt may come back late)."""
+        attempt = int(job.get("Attempt", 1))
+        if attempt > 1:
+            body["Job"]["Attempt"], body["Job"]["Initiator"] = attempt, history.RETRY
+            history.set_attempt(attempt, _iso(job.get("StartedAt")))
+
+    def _retry_plan(self, body: dict[str, Any], job: dict[str, Any], result: dict[str, Any]) -> RetryPlan | None:
+        """None when the policy has nothing to say (no policy, no retries for the control, an outcome
+        never retried); else the next attempt, or why there is none."""
+        outcome = result["Outcome"]
+        if outcome not in (outcomes.FAILED, outcomes.TIMEDOUT):
+            return None
+        attempt = _attempt(body["Job"])
+        try:
+            decided = _decide_retry(body["Job"], attempt + 1, outcome)
+        except (enforce.PolicyUnavailable, payload.FindingStoreError, ValueError) as err:
+            return RetryPlan(None, 0, f"Not retried: {limits.truncate_chars(str(err), 2000)}")
+        if decided is None:
+            return None
+        compiled, decision = decided
+        if decision.retries.attempts <= 1:
+            return None  # the policy does not retry this control
+        where = f"remediation policy {compiled.where} (revision {compiled.version}), rule {decision.rule}"
+        if not decision.allowed:
+            return RetryPlan(None, 0, f"Not retried ({decision.outcome}): {where}: {decision.reason}.")
+        delay = int(decision.retry_delay_seconds or 0)
+        started = history.parse_time(body.get("ExecutionStartTime"))
+        window_end = (started.timestamp() if started else self.now()) + self.retry_window
+        if self.now() + delay > window_end:
+            return RetryPlan(
+                None,
+                0,
+                f"Not retried: attempt {attempt + 1} would be due in {delay} s, after the retry window of "
+                f"{int(self.retry_window)} s from the execution's start (RETRY_WINDOW_SECONDS: the remediation "
+                f"task's timeout ends the wait; {where}).",
+            )
+        return RetryPlan(
+            attempt + 1,
+            delay,
+            f"Attempt {attempt} of {decision.retries.attempts}: attempt {attempt + 1} is scheduled in {delay} s "
+            f"({where}).",
+            decision.retries.cap_per_account_region,
+        )
+
+    def _retry(
+        self, body: dict[str, Any], job_key: str, job: dict[str, Any], result: dict[str, Any], plan: RetryPlan
+    ) -> str:
+        """RUNNING -> NEW as attempt ``plan.attempt``, counted against the account+Region's hourly cap
+        in the same transaction; then the failed attempt is notified and the message comes back when
+        the retry is due."""
+        assert plan.attempt is not None
+        target = body["Job"]["Target"]
+        now = self.now()
+        hour = int(now // 3600)
+        counter = f"retries#{target['Account']}-{target['Region']}#{hour}"
+        ended = {k: v for k, v in result.items() if k not in ("Finding", "TicketRequest")}  # the job has it
+        ended["Message"] = limits.truncate_bytes(f"{result['Message']} {plan.note}", REMEDIATION_TEXT_BYTES)
+        notice = {"Result": ended, "Attempt": _attempt(body["Job"]), "StartedAt": _iso(job.get("StartedAt"))}
+        items = [
+            {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": {KEY: {"S": counter}},
+                    "UpdateExpression": "ADD #Count :one SET #TTL = :ttl",
+                    "ConditionExpression": "attribute_not_exists(#Count) OR #Count < :cap",
+                    "ExpressionAttributeNames": {"#Count": "RetryCount", "#TTL": "TTL"},
+                    "ExpressionAttributeValues": {
+                        ":one": {"N": "1"},
+                        ":cap": {"N": str(plan.cap)},
+                        ":ttl": {"N": str((hour + 2) * 3600)},
+                    },
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": {KEY: {"S": job_key}},
+                    "UpdateExpression": "SET #Phase = :new, #Attempt = :attempt, NotBefore = :due, "
+                    "RetryNotice = :notice, RetryNotified = :false, Polls = :zero",
+                    "ConditionExpression": "#Phase = :running AND Polls = :polls",
+                    "ExpressionAttributeNames": {"#Phase": "Phase", "#Attempt": "Attempt"},
+                    "ExpressionAttributeValues": {
+                        ":new": {"S": NEW},
+                        ":attempt": {"N": str(plan.attempt)},
+                        ":due": {"N": _num(now + plan.delay)},
+                        ":notice": {"S": json.dumps(notice, default=str)},
+                        ":false": {"BOOL": False},
+                        ":zero": {"N": "0"},
+                        ":running": {"S": RUNNING},
+                        ":polls": {"N": _num(float(job.get("Polls", 0)))},
+                    },
+                }
+            },
+        ]
+        try:
+            self.ddb.transact_write_items(TransactItems=items)
+        except ClientError as err:
+            if aws.error_code(err) != "TransactionCanceledException":
+                raise
+            reasons = [r.get("Code") for r in err.response.get("CancellationReasons", [])]
+            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+                raise Conflict(job_key) from None
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                raise CapReached(
+                    f"account {target['Account']} Region {target['Region']} has had its {plan.cap} retries of "
+                    "this hour (remediation policy retries.cap_per_account_region)."
+                ) from None
+            raise
+        logger.info("retry scheduled", extra={"data": {"attempt": plan.attempt, "delay": plan.delay}})
+        moved = self._get(job_key) or {}
+        self._notify_retry(body, job_key, moved)
+        self._sync_attempt(body, moved)
+        self._requeue(body, plan.delay)
+        return NEW
+
+    def _recheck(self, body: dict[str, Any], job: dict[str, Any]) -> tuple[str, str] | None:
+        """The policy asked again when the retry is due (an exemption or a change of scope applied
+        while it waited stops it): None to go on, else the (outcome, message) it ends with."""
+        job_spec, attempt = body["Job"], int(job.get("Attempt", 1))
+        previous = json.loads(job.get("RetryNotice") or "{}").get("Result", {}).get("Outcome", outcomes.FAILED)
+        try:
+            decided = _decide_retry(job_spec, attempt, previous)
+        except (enforce.PolicyUnavailable, payload.FindingStoreError, ValueError) as err:
+            return outcomes.LAMBDA_ERROR, f"Retry {attempt} not made: {limits.truncate_chars(str(err), 2000)}"
+        if decided is None:
+            return previous, f"Retry {attempt} not made: no remediation policy is configured any more."
+        compiled, decision = decided
+        if decision.allowed:
+            return None
+        text = enforce.message(compiled, decision, job_spec["Target"])
+        if decision.outcome in outcomes.POLICY:
+            return decision.outcome, f"Retry {attempt} not made: {text}"
+        return previous, f"Retry {attempt} not made ({decision.outcome}): {text}"
+
+    def _stop_retry(self, body: dict[str, Any], job_key: str, job_id: str, outcome: str, message: str) -> str:
+        """A retry the policy refused when due: the attempt ends with that outcome, notified and
+        recorded as the others, and the task token is answered."""
+        result = _result(body["Job"], outcome, limits.truncate_bytes(message, REMEDIATION_TEXT_BYTES))
+        failed = outcome == outcomes.LAMBDA_ERROR
+        if failed:  # as a start that failed: the task fails, and its Catch notifies
+            result["Failure"] = {"Error": "ASR.RetryNotDecided", "Cause": message}
+        self._update(
+            job_key,
+            {"Phase": DONE, "Result": json.dumps(result), "Notified": failed, "TaskSent": False, "NotifyHere": True},
+            "#Phase = :n",
+            {":n": NEW},
+        )
+        return self._finish(body, job_key, self._job(job_id))
+
+    def _notify_retry(self, body: dict[str, Any], job_key: str, job: dict[str, Any]) -> None:
+        """The end of the attempt before a retry, notified and recorded once (a lease, as _finish)."""
+        if job.get("RetryNotified", True) or self.now() < float(job.get("RetryLease", 0)):
+            return
+        try:
+            self._update(
+                job_key,
+                {"RetryLease": self.now() + self.lease},
+                "#Phase = :n AND RetryNotified = :f AND (attribute_not_exists(#RetryLease) OR #RetryLease = :l)",
+                {":n": NEW, ":f": False, ":l": job.get("RetryLease", 0)},
+            )
+        except Conflict:
+            return
+        notice = json.loads(job["RetryNotice"])
+        ended = int(notice["Attempt"])
+        if ended == 1:  # the first attempt: recorded as the others of its kind (execution start, initiator)
+            history.bind_job({**body, "Job": {**body["Job"], "Attempt": 1, "Initiator": None}})
+        else:
+            history.set_attempt(ended, notice.get("StartedAt"))
+        send(final_notification(body["Job"], notice["Result"]))
+        self._update(job_key, {"RetryNotified": True}, "#Phase = :n", {":n": NEW})
+        self._sync_attempt(body, job)
 
     def poll_delay(self, polls: int) -> float:
         """Seconds before status poll number ``polls`` + 1: initial * rate^(polls-1), capped."""
@@ -479,6 +707,33 @@ def job_identity(body: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+def _decide_retry(job_spec: dict[str, Any], attempt: int, previous_outcome: str) -> Any:
+    """The remediation policy's (compiled, decision) for ``attempt`` (a retry), None without a
+    policy (no call then: ASR as before)."""
+    if enforce.location() is None:
+        return None
+    finding = Finding.parse(payload.full_finding(job_spec))
+    return enforce.decide(
+        finding, job_spec["Target"], job_spec.get("EventType"), attempt=attempt, previous_outcome=previous_outcome
+    )
+
+
+def _attempt(job_spec: dict[str, Any]) -> int:
+    value = job_spec.get("Attempt")
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 1 else 1
+
+
+def attempt_tag(job_id: str, attempt: int) -> str:
+    """The tag of an attempt's automation (a start interrupted before RUNNING is found by it)."""
+    return TAG_PREFIX + job_id + (f"-{attempt}" if attempt > 1 else "")
+
+
+def _iso(epoch: Any) -> str | None:
+    if not isinstance(epoch, int | float) or isinstance(epoch, bool) or epoch <= 0:
+        return None
+    return history.iso(dt.datetime.fromtimestamp(epoch, dt.UTC))
+
+
 def _output(outputs: dict[str, list[str]], *names: str) -> str:
     for name in names:
         values = outputs.get(name) or []
@@ -512,6 +767,8 @@ def _result(job_spec: dict[str, Any], outcome: str, message: str, **extra: Any) 
         "Outcome": outcome,
         "Message": message,
         "TicketRequested": ticket,
+        # a retry's attempt, for the history record of the ticket path's notification (notify.py)
+        **({"Attempt": _attempt(job_spec), "Initiator": history.RETRY} if _attempt(job_spec) > 1 else {}),
         **extra,
     }
 

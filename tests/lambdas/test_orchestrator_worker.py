@@ -370,3 +370,50 @@ def test_terminal_statuses(status, outcome):
     assert result["Remediation"]["AffectedObject"] == "AwsLambdaFunction f"
     if outcome != "SUCCESS":
         assert "why" in result["Message"]
+
+
+def test_a_policy_retry_under_duplicate_deliveries_starts_and_notifies_each_attempt_once(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+):
+    """Retries (docs/policy.md): every message delivered twice, the first copy's message included:
+    each attempt starts once, each attempt's end is notified once, the token is answered once,
+    with the last attempt."""
+    import copy
+
+    from asr.policy import store
+    from lambdas.orchestrator import enforce
+
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="asr-policy")
+    s3.put_bucket_versioning(Bucket="asr-policy", VersioningConfiguration={"Status": "Enabled"})
+    policy = b"version: 1\nglobal:\n  retries: {attempts: 2, backoff_seconds: 60}\n"
+    store.PolicyStore(s3, "asr-policy", "policy.yaml").apply(policy)
+    monkeypatch.setenv(solution.POLICY_BUCKET_ENV, "asr-policy")
+    monkeypatch.setenv(solution.POLICY_KEY_ENV, "policy.yaml")
+    monkeypatch.setattr(enforce, "_cache", None)
+    env.router.status_override = "Failed"
+    sent: list[tuple[dict, float]] = []
+    monkeypatch.setattr(Worker, "_requeue", lambda self, message, delay: sent.append((copy.deepcopy(message), delay)))
+    w = env.worker()
+    first = body(0)
+    messages = [(first, 0.0)]
+    waited: list[float] = []
+    for _ in range(40):
+        if not messages or env.sfn.answers:
+            break
+        message, delay = messages.pop(0)
+        waited.append(delay)
+        env.clock.t += max(0.0, delay)
+        for _copy in range(2):  # SQS delivers at least once
+            w.process(copy.deepcopy(message))
+        messages += sent
+        sent.clear()
+    w.process(copy.deepcopy(first))  # the first attempt's message, late, after the end
+
+    assert env.statuses() == ["QUEUED", "FAILED", "QUEUED", "FAILED"]
+    assert len(env.router.started) == 2
+    assert [d for d in waited if d >= 1] == [60]  # the backoff; polls and the spacing wait 0 here
+    [(kind, _token, answer)] = env.sfn.answers
+    assert kind == "success" and answer["Outcome"] == "FAILED"
+    assert (answer["Attempt"], answer["Initiator"]) == (2, "RETRY")
+    assert "Not retried (RETRY_NOT_ALLOWED)" in answer["Message"]
