@@ -28,7 +28,7 @@ from lambdas.orchestrator import outcomes
 
 #: Longest --since/--until range read day by day on ByDay (longer: a Scan is cheaper in calls).
 DAY_QUERY_LIMIT = 92
-COLUMNS = ("FinishedAt", "ControlId", "AccountId", "Region", "Outcome", "Initiator", "Resource", "Message")
+COLUMNS = ("FinishedAt", "ControlId", "AccountId", "Region", "Outcome", "Initiator", "Attempt", "Resource", "Message")
 CSV_COLUMNS = (
     "FinishedAt",
     "StartedAt",

@@ -309,3 +309,25 @@ def test_the_worker_passes_its_retry_window_from_the_template():
         if r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("FunctionName") == solution.WORKER_FUNCTION
     ]
     assert env["RETRY_WINDOW_SECONDS"] == str(worker.RETRY_WINDOW_DEFAULT)
+
+
+def test_asr_history_lists_each_attempt(h: Harness, clock: Clock):
+    """The report an operator reads after a retry: both attempts, newest first, with who asked."""
+    import io
+
+    from asr.cli import main
+
+    apply(retries(attempts=3, backoff=60))
+    finding = failing(h)
+    session = h.member()
+    clock.before_retry = lambda delay: public_function(session, MISSING)
+    h.run(auto(finding))
+
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["history", "--region", REGION, "--control", "Lambda.1"], out=out, err=err) == 0, err.getvalue()
+    header, newest, oldest = out.getvalue().splitlines()[:3]
+    columns = header.split()
+    assert columns[4:7] == ["Outcome", "Initiator", "Attempt"]
+    assert newest.split()[4:7] == ["SUCCESS", history.RETRY, "2"]
+    assert oldest.split()[4:7] == ["FAILED", history.AUTO, "1"]
+    assert MISSING in newest and MISSING in oldest
