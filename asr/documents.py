@@ -10,14 +10,22 @@ Layout of one remediation ``<Name>``:
   replaces it with the text of ``remediation_runbooks/scripts/<file>.py``.
   ``%%ROLE=<Name>%%`` anywhere in a string becomes ``<Name>-<namespace>``.
 * ``remediation_runbooks/scripts/<file>.py`` -- plain, importable Python.
+  SSM runs the script alone, so code shared by several scripts is inlined: a top-level
+  ``from remediation_runbooks.scripts.<shared> import A, B  # %%INLINE%%`` (tests import it as
+  usual) is replaced, in the rendered text, by the code of ``scripts/<shared>.py`` below its
+  imports (its docstring and imports are dropped; the imports the script lacks are written
+  just before that code). See :func:`inline_script` for the rules it checks.
 * ``remediation_runbooks/permissions/<Name>.yaml`` -- the IAM statements of role
   ``SO0111-<Name>-<namespace>`` and any service role the remediation hands to AWS.
 """
 
 from __future__ import annotations
 
+import ast
 import functools
+import io
 import re
+import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,11 +79,256 @@ def runbook_source(name: str) -> dict[str, Any]:
     return doc
 
 
+@functools.cache
 def script_text(file_name: str) -> str:
+    """The text SSM runs for ``scripts/<file_name>``: the file with its ``# %%INLINE%%`` imports inlined."""
     path = SCRIPT_DIR / file_name
     if not path.is_file():
         raise DocumentError(f"script {file_name}: not found in {SCRIPT_DIR.relative_to(REPO_ROOT)}")
-    return path.read_text(encoding="utf-8")
+    return inline_script(path)
+
+
+# --- inlining shared script code ------------------------------------------------------
+
+INLINE_MARK = "# %%INLINE%%"
+INLINE_PACKAGE = "remediation_runbooks.scripts"
+_MARK = re.compile(r"# %%INLINE%%(?:\s+#.*)?")  # the marker, maybe followed by a second comment such as a noqa
+
+
+def _where(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(REPO_ROOT).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _parse(source: str, where: str) -> ast.Module:
+    try:
+        return ast.parse(source)
+    except SyntaxError as err:
+        raise DocumentError(f"{where}:{err.lineno}: invalid Python: {err.msg}") from None
+
+
+def _comment_lines(source: str, where: str) -> dict[int, str]:
+    """Line number -> text of each comment that mentions %%INLINE%% (strings do not count)."""
+    found = {}
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type == tokenize.COMMENT and "%%INLINE%%" in tok.string:
+                found[tok.start[0]] = tok.string.strip()
+    except (tokenize.TokenError, SyntaxError) as err:
+        raise DocumentError(f"{where}: cannot tokenize: {err}") from None
+    return found
+
+
+def _import_bindings(node: ast.Import | ast.ImportFrom) -> dict[str, str]:
+    """Name -> the one-name import statement that binds it (``from a import b as c`` binds c)."""
+    out = {}
+    for alias in node.names:
+        if isinstance(node, ast.Import):
+            name = alias.asname or alias.name.partition(".")[0]
+            out[name] = f"import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")
+        else:
+            name = alias.asname or alias.name
+            stmt = f"from {'.' * node.level}{node.module or ''} import {alias.name}"
+            out[name] = stmt + (f" as {alias.asname}" if alias.asname else "")
+    return out
+
+
+def _defined_names(body: list[ast.stmt]) -> dict[str, tuple[int, str | None]]:
+    """Top-level names a module body binds: name -> (line, the import statement when an import binds it)."""
+    names: dict[str, tuple[int, str | None]] = {}
+
+    def targets(node: ast.AST, line: int) -> None:
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+                names.setdefault(sub.id, (line, None))
+
+    for stmt in body:
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.setdefault(stmt.name, (stmt.lineno, None))
+        elif isinstance(stmt, ast.Import | ast.ImportFrom):
+            for name, binding in _import_bindings(stmt).items():
+                names.setdefault(name, (stmt.lineno, binding))
+        elif isinstance(stmt, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            for target in stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]:
+                targets(target, stmt.lineno)
+        elif isinstance(stmt, ast.If | ast.Try | ast.With | ast.For | ast.While):
+            if isinstance(stmt, ast.For):
+                targets(stmt.target, stmt.lineno)
+            if isinstance(stmt, ast.With):
+                for item in stmt.items:
+                    if item.optional_vars is not None:
+                        targets(item.optional_vars, stmt.lineno)
+            nested = [*stmt.body, *getattr(stmt, "orelse", []), *getattr(stmt, "finalbody", [])]
+            for handler in getattr(stmt, "handlers", []):
+                if handler.name:
+                    names.setdefault(handler.name, (handler.lineno, None))
+                nested += handler.body
+            for name, found in _defined_names(nested).items():
+                names.setdefault(name, found)
+    return names
+
+
+def _is_package_import(node: ast.AST) -> bool:
+    if isinstance(node, ast.ImportFrom):
+        module = node.module or ""
+        return node.level == 0 and (module == INLINE_PACKAGE or module.startswith(INLINE_PACKAGE + "."))
+    if isinstance(node, ast.Import):
+        return any(a.name == INLINE_PACKAGE or a.name.startswith(INLINE_PACKAGE + ".") for a in node.names)
+    return False
+
+
+@dataclass
+class _Shared:
+    """A module to inline: its code below the imports, what that code defines, the imports it needs."""
+
+    where: str
+    code: str
+    defines: dict[str, int]
+    imports: list[tuple[str, str, int]]  # (name, import statement, line)
+
+
+def _shared_module(path: Path, where: str) -> _Shared:
+    source = path.read_text(encoding="utf-8")
+    tree = _parse(source, where)
+    marks = _comment_lines(source, where)
+    if marks:
+        line = min(marks)
+        raise DocumentError(f"{where}:{line}: an inlined module cannot inline another ({marks[line]!r})")
+    body = list(tree.body)
+    header_end = 0  # last line of the docstring and the imports
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        header_end = body.pop(0).end_lineno or 0
+    imports: list[tuple[str, str, int]] = []
+    while body and isinstance(body[0], ast.Import | ast.ImportFrom):
+        node = body.pop(0)
+        if _is_package_import(node):
+            raise DocumentError(f"{where}:{node.lineno}: an inlined module cannot import {INLINE_PACKAGE}")
+        imports += [(name, stmt, node.lineno) for name, stmt in _import_bindings(node).items()]
+        header_end = node.end_lineno or node.lineno
+    for node in body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            raise DocumentError(
+                f"{where}:{node.lineno}: import after code: an inlined module keeps all its imports at the top"
+            )
+    if not body:
+        raise DocumentError(f"{where}: no code below the imports to inline")
+    code = "".join(source.splitlines(keepends=True)[header_end:]).strip("\n")
+    defines = {name: line for name, (line, _) in _defined_names(body).items()}
+    return _Shared(where, code, defines, imports)
+
+
+def inline_script(path: Path, directory: Path | None = None) -> str:
+    """``path``'s text with each ``from remediation_runbooks.scripts.<shared> import A, B  # %%INLINE%%``
+    replaced by ``<directory>/<shared>.py`` (default: the directory of ``path``) below its imports.
+
+    Rules, each broken one a :class:`DocumentError` naming the file and line:
+
+    * the marker is the comment ``# %%INLINE%%`` on a line of a top-level ``from`` import of
+      ``remediation_runbooks.scripts.<shared>``, with plain names (no ``as``, no ``*``) that
+      ``<shared>.py`` defines; any other import of ``remediation_runbooks.scripts`` is refused (SSM has
+      no sibling modules), and so is a marker anywhere else;
+    * ``<shared>.py`` exists, keeps its imports at the top and inlines nothing itself;
+    * no name that ``<shared>.py`` defines is also defined by the script (or by an earlier inline):
+      the script imports it instead;
+    * an import of ``<shared>.py`` that the script has too (same statement) is dropped, one the script
+      lacks is written before the inlined code, one whose name the script binds otherwise is refused;
+      a ``from __future__`` import must already be in the script.
+
+    The result is parsed again, so a document never carries a script that is not valid Python.
+    """
+    directory = directory or path.parent
+    where = _where(path)
+    source = path.read_text(encoding="utf-8")
+    tree = _parse(source, where)
+    marks = _comment_lines(source, where)
+    for line, comment in marks.items():
+        if not _MARK.fullmatch(comment):
+            raise DocumentError(f"{where}:{line}: malformed inline marker {comment!r}: write {INLINE_MARK!r}")
+    top = set(map(id, tree.body))
+    inlines: list[ast.ImportFrom] = []
+    for node in ast.walk(tree):
+        if not _is_package_import(node):
+            continue
+        lines = range(node.lineno, (node.end_lineno or node.lineno) + 1)
+        marked = [line for line in lines if line in marks]
+        stmt = ast.unparse(node)
+        if not marked:
+            raise DocumentError(
+                f"{where}:{node.lineno}: {stmt!r} without {INLINE_MARK!r}: SSM runs the script alone, "
+                "so shared code must be inlined"
+            )
+        if id(node) not in top or not isinstance(node, ast.ImportFrom) or node.module == INLINE_PACKAGE:
+            raise DocumentError(
+                f"{where}:{node.lineno}: {stmt!r}: inline only a top-level "
+                f"'from {INLINE_PACKAGE}.<module> import <names>'"
+            )
+        for line in marked:
+            del marks[line]
+        inlines.append(node)
+    if marks:
+        line = min(marks)
+        raise DocumentError(
+            f"{where}:{line}: {INLINE_MARK!r} is not on a 'from {INLINE_PACKAGE}.<module> import ...' line"
+        )
+    if not inlines:
+        return source
+
+    script_names = _defined_names([s for s in tree.body if not any(s is n for n in inlines)])
+    futures = {b for _, (_, b) in script_names.items() if b and b.startswith("from __future__ ")}
+    taken = dict(script_names)  # grows with each inline
+    lines = source.splitlines(keepends=True)
+    replacements: list[tuple[int, int, str]] = []
+    for node in sorted(inlines, key=lambda n: n.lineno):
+        module = node.module.removeprefix(INLINE_PACKAGE + ".")
+        target = directory / f"{module.replace('.', '/')}.py"
+        if "." in module or not target.is_file():
+            raise DocumentError(f"{where}:{node.lineno}: inline target {node.module!r}: no file {_where(target)}")
+        shared = _shared_module(target, _where(target))
+        for alias in node.names:
+            if alias.name == "*" or alias.asname:
+                raise DocumentError(
+                    f"{where}:{node.lineno}: inline of {node.module!r} imports "
+                    f"{alias.name + (' as ' + alias.asname if alias.asname else '')!r}: name each one, no 'as'"
+                )
+            if alias.name not in shared.defines:
+                raise DocumentError(
+                    f"{where}:{node.lineno}: inline of {node.module!r}: {alias.name!r} is not defined by {shared.where}"
+                )
+        for name, line in shared.defines.items():
+            if name in taken:
+                raise DocumentError(
+                    f"{where}:{taken[name][0]}: {name!r} is defined here and by {shared.where}:{line}, which line "
+                    f"{node.lineno} inlines: import it from there instead"
+                )
+        header = []
+        for name, stmt, line in shared.imports:
+            if stmt.startswith("from __future__ "):
+                if stmt not in futures:
+                    raise DocumentError(
+                        f"{where}:{node.lineno}: inline of {node.module!r} needs {stmt!r} ({shared.where}:{line}) "
+                        "at the top of the script"
+                    )
+                continue
+            if name in taken:
+                if taken[name][1] != stmt:
+                    raise DocumentError(
+                        f"{where}:{taken[name][0]}: {name!r} is bound here otherwise than {stmt!r} "
+                        f"({shared.where}:{line}), which line {node.lineno} inlines"
+                    )
+                continue
+            header.append(stmt)
+            taken[name] = (node.lineno, stmt)
+        for name in shared.defines:
+            taken[name] = (node.lineno, None)
+        text = "".join(f"{stmt}\n" for stmt in header) + f"# --- inlined from {shared.where}\n{shared.code}\n"
+        replacements.append((node.lineno, node.end_lineno or node.lineno, text))
+    for first, last, text in reversed(replacements):
+        lines[first - 1 : last] = [text]
+    rendered = "".join(lines)
+    _parse(rendered, f"{where} (rendered)")
+    return rendered
 
 
 def _render(value: Any, namespace: str) -> Any:

@@ -3,61 +3,30 @@
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable
 from typing import Any
 
 import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
+from remediation_runbooks.scripts._member_key import (  # %%INLINE%%
+    BOTO_CONFIG,
+    KEY_PARAMETER,  # noqa: F401 -- the tests read it
+    RemediationError,
+    configured_key,
+)
+
 TRAIL_NAME = "multi-region-cloud-trail"
 # CloudTrail settings are eventually consistent: read them back for up to a minute.
 VERIFY_ATTEMPTS = 6
 VERIFY_INTERVAL_SECONDS = 10
 PUBLIC_ACCESS_BLOCK = {
-    "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True,
+    "BlockPublicAcls": True,
+    "IgnorePublicAcls": True,
+    "BlockPublicPolicy": True,
+    "RestrictPublicBuckets": True,
 }
-
-
-class RemediationError(Exception):
-    """Raised with a message meant for the security engineer reading the output."""
-
-
-# --- the member's remediation key (docs/encryption.md) ---------------------------------
-#
-# The member stack writes /Solutions/SO0111/CMK_REMEDIATION_ARN with RemediationKeyMode PerStack (its
-# own key) or Existing (e.g. the organization key); with RemediationKeyMode None there is no such
-# parameter and no customer managed key.
-KEY_PARAMETER = "/Solutions/SO0111/CMK_REMEDIATION_ARN"
-KEY_MODE_HINT = (
-    "deploy the member stack with RemediationKeyMode Existing (and RemediationKeyArn) or PerStack in this "
-    "account and Region, or pass KMSKeyArn"
-)
-# ASCII only and used with fullmatch: a Unicode digit ("\u0661") or a trailing newline is refused.
-_KEY_OR_ALIAS_ARN = re.compile(
-    r"arn:(?:aws|aws-cn|aws-us-gov):kms:[a-z]{2}(?:-gov)?-[a-z]+-[0-9]:[0-9]{12}:(?:key|alias)/[\w/-]{1,250}",
-    re.ASCII,
-)
-
-
-def configured_key(given: str, region: str | None = None) -> str:
-    """The customer managed key to encrypt with: ``given`` (the document's key input) when set, else the
-    member stack's key of ``region`` (CMK_REMEDIATION_ARN), else "" (RemediationKeyMode None)."""
-    if given.strip():
-        return given.strip()
-    ssm = boto3.client("ssm", region_name=region, config=BOTO_CONFIG)
-    try:
-        value = str(ssm.get_parameter(Name=KEY_PARAMETER)["Parameter"]["Value"]).strip()
-    except ssm.exceptions.ParameterNotFound:
-        return ""
-    if not _KEY_OR_ALIAS_ARN.fullmatch(value):
-        raise RemediationError(
-            f"{KEY_PARAMETER} {value!r}: not a KMS key or alias ARN (the member stack's RemediationKeyArn sets it)"
-        )
-    return value
 
 
 def _identity(partition_input: str) -> tuple[str, str, str]:
@@ -77,39 +46,62 @@ def bucket_names(account: str, region: str) -> tuple[str, str]:
 def _deny_insecure_transport(partition: str, bucket: str) -> dict[str, Any]:
     arn = f"arn:{partition}:s3:::{bucket}"
     return {
-        "Sid": "AllowSSLRequestsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-        "Resource": [arn, f"{arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        "Sid": "AllowSSLRequestsOnly",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [arn, f"{arn}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
     }
 
 
 def access_log_policy(partition: str, account: str, log_bucket: str, source_bucket: str) -> dict[str, Any]:
-    return {"Version": "2012-10-17", "Statement": [
-        {
-            "Sid": "S3ServerAccessLogsPolicy", "Effect": "Allow",
-            "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject",
-            "Resource": f"arn:{partition}:s3:::{log_bucket}/*",
-            "Condition": {"ArnLike": {"aws:SourceArn": f"arn:{partition}:s3:::{source_bucket}"},
-                          "StringEquals": {"aws:SourceAccount": account}},
-        },
-        _deny_insecure_transport(partition, log_bucket),
-    ]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "S3ServerAccessLogsPolicy",
+                "Effect": "Allow",
+                "Principal": {"Service": "logging.s3.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": f"arn:{partition}:s3:::{log_bucket}/*",
+                "Condition": {
+                    "ArnLike": {"aws:SourceArn": f"arn:{partition}:s3:::{source_bucket}"},
+                    "StringEquals": {"aws:SourceAccount": account},
+                },
+            },
+            _deny_insecure_transport(partition, log_bucket),
+        ],
+    }
 
 
 def trail_bucket_policy(partition: str, account: str, region: str, bucket: str) -> dict[str, Any]:
     trail_arn = f"arn:{partition}:cloudtrail:{region}:{account}:trail/{TRAIL_NAME}"
     only_our_trail = {"StringEquals": {"aws:SourceArn": trail_arn}}
-    return {"Version": "2012-10-17", "Statement": [
-        {
-            "Sid": "AWSCloudTrailAclCheck", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
-            "Action": "s3:GetBucketAcl", "Resource": f"arn:{partition}:s3:::{bucket}", "Condition": only_our_trail,
-        },
-        {
-            "Sid": "AWSCloudTrailWrite", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
-            "Action": "s3:PutObject", "Resource": f"arn:{partition}:s3:::{bucket}/AWSLogs/{account}/*",
-            "Condition": {"StringEquals": {"aws:SourceArn": trail_arn, "s3:x-amz-acl": "bucket-owner-full-control"}},
-        },
-        _deny_insecure_transport(partition, bucket),
-    ]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AWSCloudTrailAclCheck",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:GetBucketAcl",
+                "Resource": f"arn:{partition}:s3:::{bucket}",
+                "Condition": only_our_trail,
+            },
+            {
+                "Sid": "AWSCloudTrailWrite",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": f"arn:{partition}:s3:::{bucket}/AWSLogs/{account}/*",
+                "Condition": {
+                    "StringEquals": {"aws:SourceArn": trail_arn, "s3:x-amz-acl": "bucket-owner-full-control"}
+                },
+            },
+            _deny_insecure_transport(partition, bucket),
+        ],
+    }
 
 
 def _error_code(err: ClientError) -> str:
@@ -161,8 +153,9 @@ def _ensure_policy(s3: Any, name: str, policy: dict[str, Any]) -> None:
 
 def _ensure_logging(s3: Any, name: str, target: str) -> None:
     if "LoggingEnabled" not in s3.get_bucket_logging(Bucket=name):
-        s3.put_bucket_logging(Bucket=name, BucketLoggingStatus={
-            "LoggingEnabled": {"TargetBucket": target, "TargetPrefix": f"{name}/"}})
+        s3.put_bucket_logging(
+            Bucket=name, BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": target, "TargetPrefix": f"{name}/"}}
+        )
 
 
 def create_buckets(event: dict[str, Any], _context: Any) -> dict[str, str]:
@@ -349,13 +342,18 @@ def create_trail(event: dict[str, Any], _context: Any, sleep: Callable[[float], 
         if key:
             _check_key(key)
         target = cloudtrail.create_trail(
-            Name=TRAIL_NAME, S3BucketName=event["TrailBucket"], IsMultiRegionTrail=True,
-            IncludeGlobalServiceEvents=True, EnableLogFileValidation=True, **encryption,
+            Name=TRAIL_NAME,
+            S3BucketName=event["TrailBucket"],
+            IsMultiRegionTrail=True,
+            IncludeGlobalServiceEvents=True,
+            EnableLogFileValidation=True,
+            **encryption,
         )
         target.setdefault("Name", TRAIL_NAME)
         cloudtrail.put_event_selectors(TrailName=target["TrailARN"], EventSelectors=[dict(MANAGEMENT_SELECTOR)])
         changes.append(
-            "Trail created" if key
+            "Trail created"
+            if key
             else "Trail created (log files encrypted with SSE-S3: no customer managed key is configured; "
             "CloudTrail.2 needs one)"
         )
@@ -363,6 +361,7 @@ def create_trail(event: dict[str, Any], _context: Any, sleep: Callable[[float], 
     _verify(target["TrailARN"], _home_region(target), sleep)
     return {
         "TrailArn": target["TrailARN"],
-        "Message": "; ".join(changes) + "." if changes
+        "Message": "; ".join(changes) + "."
+        if changes
         else f"Multi-Region trail {target['Name']} already logging; nothing changed.",
     }

@@ -6,9 +6,14 @@ import re
 from typing import Any
 
 import boto3
-from botocore.config import Config
 
-BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
+from remediation_runbooks.scripts._member_key import (  # %%INLINE%%
+    BOTO_CONFIG,
+    KEY_PARAMETER,  # noqa: F401 -- the tests read it
+    RemediationError,
+    configured_key,
+)
+
 # The alarm topic: recorded here on the first run; an operator may set it beforehand (at deployment) to a
 # topic of this account and Region that already has subscribers, which is then used as it is.
 TOPIC_PARAMETER = "/Solutions/SO0111/SNS_Topic_CIS3.x"
@@ -23,44 +28,6 @@ ALARM_SHAPE = {
     "ComparisonOperator": "GreaterThanOrEqualToThreshold",
     "TreatMissingData": "notBreaching",
 }
-
-
-class RemediationError(Exception):
-    """Raised with a message meant for the security engineer reading the output."""
-
-
-# --- the member's remediation key (docs/encryption.md) ---------------------------------
-#
-# The member stack writes /Solutions/SO0111/CMK_REMEDIATION_ARN with RemediationKeyMode PerStack (its
-# own key) or Existing (e.g. the organization key); with RemediationKeyMode None there is no such
-# parameter and no customer managed key.
-KEY_PARAMETER = "/Solutions/SO0111/CMK_REMEDIATION_ARN"
-KEY_MODE_HINT = (
-    "deploy the member stack with RemediationKeyMode Existing (and RemediationKeyArn) or PerStack in this "
-    "account and Region, or pass KMSKeyArn"
-)
-# ASCII only and used with fullmatch: a Unicode digit ("\u0661") or a trailing newline is refused.
-_KEY_OR_ALIAS_ARN = re.compile(
-    r"arn:(?:aws|aws-cn|aws-us-gov):kms:[a-z]{2}(?:-gov)?-[a-z]+-[0-9]:[0-9]{12}:(?:key|alias)/[\w/-]{1,250}",
-    re.ASCII,
-)
-
-
-def configured_key(given: str, region: str | None = None) -> str:
-    """The customer managed key to encrypt with: ``given`` (the document's key input) when set, else the
-    member stack's key of ``region`` (CMK_REMEDIATION_ARN), else "" (RemediationKeyMode None)."""
-    if given.strip():
-        return given.strip()
-    ssm = boto3.client("ssm", region_name=region, config=BOTO_CONFIG)
-    try:
-        value = str(ssm.get_parameter(Name=KEY_PARAMETER)["Parameter"]["Value"]).strip()
-    except ssm.exceptions.ParameterNotFound:
-        return ""
-    if not _KEY_OR_ALIAS_ARN.fullmatch(value):
-        raise RemediationError(
-            f"{KEY_PARAMETER} {value!r}: not a KMS key or alias ARN (the member stack's RemediationKeyArn sets it)"
-        )
-    return value
 
 
 def _check_log_group(logs: Any, name: str) -> None:
@@ -146,15 +113,20 @@ def _ensure_filter(logs: Any, event: dict[str, Any]) -> bool:
     wanted = {
         "filterPattern": event["FilterPattern"],
         "metricTransformations": [
-            {"metricName": event["MetricName"], "metricNamespace": event["MetricNamespace"],
-             "metricValue": str(event["MetricValue"])}
+            {
+                "metricName": event["MetricName"],
+                "metricNamespace": event["MetricNamespace"],
+                "metricValue": str(event["MetricValue"]),
+            }
         ],
     }
     found = logs.describe_metric_filters(logGroupName=event["LogGroupName"], filterNamePrefix=event["FilterName"])
     for existing in found["metricFilters"]:
         if existing["filterName"] == event["FilterName"]:
-            transforms = [{k: t.get(k) for k in ("metricName", "metricNamespace", "metricValue")}
-                          for t in existing.get("metricTransformations", [])]
+            transforms = [
+                {k: t.get(k) for k in ("metricName", "metricNamespace", "metricValue")}
+                for t in existing.get("metricTransformations", [])
+            ]
             same_pattern = existing.get("filterPattern") == wanted["filterPattern"]
             if same_pattern and transforms == wanted["metricTransformations"]:
                 return False
@@ -228,8 +200,10 @@ def trail_gap(log_group: str, pattern: str, account: str, region: str) -> str | 
     cloudtrail = boto3.client("cloudtrail", config=BOTO_CONFIG)
     trails = cloudtrail.describe_trails(includeShadowTrails=False)["trailList"]
     feeding = [
-        t for t in trails
-        if t["TrailARN"].split(":")[4] == account and t.get("HomeRegion", region) == region
+        t
+        for t in trails
+        if t["TrailARN"].split(":")[4] == account
+        and t.get("HomeRegion", region) == region
         and _log_group_of(t) == log_group
     ]
     if not feeding:
@@ -271,11 +245,15 @@ def create_log_metric_filter_and_alarm(event: dict[str, Any], _context: Any) -> 
     _record_topic(topic_arn)
     filter_changed = _ensure_filter(logs, event)
     alarm_changed = _ensure_alarm(event, topic_arn)
-    changes = [what for what, done in (
-        (f"topic {event['SNSTopicName']} created", topic_created),
-        (f"metric filter {event['FilterName']} set", filter_changed),
-        (f"alarm {event['AlarmName']} set", alarm_changed),
-    ) if done]
+    changes = [
+        what
+        for what, done in (
+            (f"topic {event['SNSTopicName']} created", topic_created),
+            (f"metric filter {event['FilterName']} set", filter_changed),
+            (f"alarm {event['AlarmName']} set", alarm_changed),
+        )
+        if done
+    ]
     if not confirmed_subscriptions(topic_arn):
         done = "; ".join(changes) + ". " if changes else ""
         raise RemediationError(

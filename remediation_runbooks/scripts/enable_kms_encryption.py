@@ -6,54 +6,27 @@ Both documents embed this script; each has its own handler.
 from __future__ import annotations
 
 import json
-import re
 from fnmatch import fnmatchcase
 from typing import Any
 
 import boto3
-from botocore.config import Config
 
-BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
+from remediation_runbooks.scripts._member_key import (  # %%INLINE%%
+    BOTO_CONFIG,
+    KEY_PARAMETER,  # noqa: F401 -- the tests read it
+    RemediationError,
+    configured_key,
+)
+
 SSE_SQS = "SSE-SQS"
 AWS_MANAGED_SNS_KEY = "alias/aws/sns"
 
 
-class RemediationError(Exception):
-    """Raised with a message meant for the security engineer reading the output."""
-
-
-# --- the member's remediation key (docs/encryption.md) ---------------------------------
-#
-# The member stack writes /Solutions/SO0111/CMK_REMEDIATION_ARN with RemediationKeyMode PerStack (its
-# own key) or Existing (e.g. the organization key); with RemediationKeyMode None there is no such
-# parameter and no customer managed key.
-KEY_PARAMETER = "/Solutions/SO0111/CMK_REMEDIATION_ARN"
+# What to do when there is no customer managed key (docs/encryption.md).
 KEY_MODE_HINT = (
     "deploy the member stack with RemediationKeyMode Existing (and RemediationKeyArn) or PerStack in this "
     "account and Region, or pass KMSKeyArn"
 )
-# ASCII only and used with fullmatch: a Unicode digit ("\u0661") or a trailing newline is refused.
-_KEY_OR_ALIAS_ARN = re.compile(
-    r"arn:(?:aws|aws-cn|aws-us-gov):kms:[a-z]{2}(?:-gov)?-[a-z]+-[0-9]:[0-9]{12}:(?:key|alias)/[\w/-]{1,250}",
-    re.ASCII,
-)
-
-
-def configured_key(given: str, region: str | None = None) -> str:
-    """The customer managed key to encrypt with: ``given`` (the document's key input) when set, else the
-    member stack's key of ``region`` (CMK_REMEDIATION_ARN), else "" (RemediationKeyMode None)."""
-    if given.strip():
-        return given.strip()
-    ssm = boto3.client("ssm", region_name=region, config=BOTO_CONFIG)
-    try:
-        value = str(ssm.get_parameter(Name=KEY_PARAMETER)["Parameter"]["Value"]).strip()
-    except ssm.exceptions.ParameterNotFound:
-        return ""
-    if not _KEY_OR_ALIAS_ARN.fullmatch(value):
-        raise RemediationError(
-            f"{KEY_PARAMETER} {value!r}: not a KMS key or alias ARN (the member stack's RemediationKeyArn sets it)"
-        )
-    return value
 
 
 def check_key(key_arn: str) -> str:
@@ -68,9 +41,7 @@ def check_key(key_arn: str) -> str:
         raise RemediationError(f"KmsKeyArn {key_arn}: key is {meta.get('KeyState')}; only Enabled keys encrypt")
     spec, usage = meta.get("KeySpec", "SYMMETRIC_DEFAULT"), meta.get("KeyUsage", "ENCRYPT_DECRYPT")
     if spec != "SYMMETRIC_DEFAULT" or usage != "ENCRYPT_DECRYPT":
-        raise RemediationError(
-            f"KmsKeyArn {key_arn}: not a symmetric encryption key ({spec}, {usage})"
-        )
+        raise RemediationError(f"KmsKeyArn {key_arn}: not a symmetric encryption key ({spec}, {usage})")
     return meta["Arn"]
 
 
@@ -136,8 +107,11 @@ def alarm_publishers(cloudwatch: Any, topic_arn: str) -> dict[str, str]:
     statement in the topic policy."""
     for page in cloudwatch.get_paginator("describe_alarms").paginate(AlarmTypes=["MetricAlarm", "CompositeAlarm"]):
         for alarm in [*page.get("MetricAlarms", []), *page.get("CompositeAlarms", [])]:
-            actions = [*alarm.get("AlarmActions", []), *alarm.get("OKActions", []),
-                       *alarm.get("InsufficientDataActions", [])]
+            actions = [
+                *alarm.get("AlarmActions", []),
+                *alarm.get("OKActions", []),
+                *alarm.get("InsufficientDataActions", []),
+            ]
             if topic_arn in actions:
                 return {"cloudwatch.amazonaws.com": f"CloudWatch alarm {alarm['AlarmName']}"}
     return {}
