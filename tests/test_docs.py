@@ -367,6 +367,13 @@ def test_operate_troubleshoots_every_outcome():
     assert sorted(headings) == sorted(outcomes.ALL)
 
 
+def test_notifications_lists_every_outcome():
+    page = _text(DOCS / "notifications.md")
+    section = page.split("**Outcomes** (`Remediation_Status`", 1)[1].split("\n\n", 1)[0]
+    listed = re.findall(r"`([A-Z_]{4,})`", section)
+    assert sorted(set(listed)) == sorted(outcomes.ALL)
+
+
 def test_operate_lists_the_sns_message_attributes_the_notifier_sends():
     body = {
         "severity": "ERROR",
