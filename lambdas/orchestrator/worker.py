@@ -206,16 +206,30 @@ class Worker:
                 },
             }
             try:
-                self.ddb.transact_write_items(TransactItems=[{"Put": slot_put}, {"Update": job_update}])
-                return planned
+                if self._transact([{"Put": slot_put}, {"Update": job_update}], job_key):
+                    return planned
             except ClientError as err:
                 if aws.error_code(err) != "TransactionCanceledException":
                     raise
-                reasons = [r.get("Code") for r in err.response.get("CancellationReasons", [])]
-                if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
-                    raise Conflict(job_key) from None  # another delivery scheduled this job
-                # the slot moved under us: read it again
+            # the slot moved under us (its condition, or a concurrent transaction): read it again
         raise RuntimeError(f"could not reserve a slot for {slot_key} after 20 attempts")
+
+    def _transact(self, items: list[dict[str, Any]], job_key: str) -> bool:
+        """Write ``[other item, job]`` together: True when written, False when the other item's
+        condition failed (the slot, the start, the retry cap), Conflict when the job's did (another
+        delivery moved it first). Any other cancellation (a concurrent transaction) raises."""
+        try:
+            self.ddb.transact_write_items(TransactItems=items)
+            return True
+        except ClientError as err:
+            if aws.error_code(err) != "TransactionCanceledException":
+                raise
+            reasons = [r.get("Code") for r in err.response.get("CancellationReasons", [])]
+            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+                raise Conflict(job_key) from None
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                return False
+            raise
 
     def _claim_start(
         self,
@@ -264,19 +278,10 @@ class Worker:
                 }
             },
         ]
-        try:
-            self.ddb.transact_write_items(TransactItems=items)
+        if self._transact(items, job_key):
             return 0.0
-        except ClientError as err:
-            if aws.error_code(err) != "TransactionCanceledException":
-                raise
-            reasons = [r.get("Code") for r in err.response.get("CancellationReasons", [])]
-            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
-                raise Conflict(job_key) from None
-            if reasons and reasons[0] == "ConditionalCheckFailed":
-                last = float((self._get(start_key) or {}).get("LastStartedTimestamp", now))
-                return max(0.001, last + self.spacing - now)
-            raise
+        last = float((self._get(start_key) or {}).get("LastStartedTimestamp", now))
+        return max(0.001, last + self.spacing - now)
 
     # --- SQS / Step Functions ------------------------------------------------------
 
@@ -592,20 +597,11 @@ class Worker:
                 }
             },
         ]
-        try:
-            self.ddb.transact_write_items(TransactItems=items)
-        except ClientError as err:
-            if aws.error_code(err) != "TransactionCanceledException":
-                raise
-            reasons = [r.get("Code") for r in err.response.get("CancellationReasons", [])]
-            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
-                raise Conflict(job_key) from None
-            if reasons and reasons[0] == "ConditionalCheckFailed":
-                raise CapReached(
-                    f"account {target['Account']} Region {target['Region']} has had its {plan.cap} retries of "
-                    "this hour (remediation policy retries.cap_per_account_region)."
-                ) from None
-            raise
+        if not self._transact(items, job_key):
+            raise CapReached(
+                f"account {target['Account']} Region {target['Region']} has had its {plan.cap} retries of "
+                "this hour (remediation policy retries.cap_per_account_region)."
+            )
         logger.info("retry scheduled", extra={"data": {"attempt": plan.attempt, "delay": plan.delay}})
         moved = self._get(job_key) or {}
         self._notify_retry(body, job_key, moved)
