@@ -421,6 +421,8 @@ class Orchestration:
 
     def finding(self, finding_id: str) -> dict[str, Any]:
         found = self.client("securityhub").get_findings(Filters={"Id": [{"Value": finding_id, "Comparison": "EQUALS"}]})
+        if not found["Findings"]:
+            raise LookupError(f"no finding with Id {finding_id!r} in Security Hub of the admin account")
         return found["Findings"][0]
 
     def run(self, event: dict[str, Any], timeout: float = 60) -> Result:
