@@ -398,15 +398,9 @@ class Worker:
             tag = attempt_tag(job_id, _attempt(job_spec))
             exec_id = self._existing_execution(ssm, tag) or self._start_automation(ssm, job_spec, tag)
         except NotStarted as err:
-            result = _result(job_spec, outcomes.LAMBDA_ERROR, str(err))
-            result["Failure"] = {"Error": "ASR.RemediationNotStarted", "Cause": str(err)}
-            self._update(
-                job_key,
-                {"Phase": DONE, "Result": json.dumps(result), "Notified": True, "TaskSent": False},
-                "#Phase = :s",
-                {":s": STARTING},
+            return self._end(
+                body, job_key, job_id, STARTING, outcomes.LAMBDA_ERROR, str(err), "ASR.RemediationNotStarted"
             )
-            return self._finish(body, job_key, self._job(job_id))
         self._update(
             job_key,
             {"Phase": RUNNING, "ExecId": exec_id, "Polls": 0, "StartedAt": self.now()},
@@ -480,11 +474,11 @@ class Worker:
         plan = self._retry_plan(body, job, result)
         if plan is not None and plan.attempt is not None:
             try:
-                return self._retry(body, job_key, job, result, plan)
+                return self._retry(body, job_key, job, _noted(result, plan.note), plan)
             except CapReached as err:
                 plan = RetryPlan(None, 0, f"Not retried: {err}")
-        if plan is not None and plan.note:
-            result["Message"] = limits.truncate_bytes(f"{result['Message']} {plan.note}", REMEDIATION_TEXT_BYTES)
+        if plan is not None:
+            result = _noted(result, plan.note)
         notify_now = not result["TicketRequested"]
         self._update(
             job_key,
@@ -550,7 +544,8 @@ class Worker:
     def _retry(
         self, body: dict[str, Any], job_key: str, job: dict[str, Any], result: dict[str, Any], plan: RetryPlan
     ) -> str:
-        """RUNNING -> NEW as attempt ``plan.attempt``, counted against the account+Region's hourly cap
+        """RUNNING -> NEW as attempt ``plan.attempt`` (``result``: the attempt that ended, its message
+        noted with the plan), counted against the account+Region's hourly cap
         in the same transaction; then the failed attempt is notified and the message comes back when
         the retry is due."""
         assert plan.attempt is not None
@@ -559,7 +554,6 @@ class Worker:
         hour = int(now // 3600)
         counter = f"retries#{target['Account']}-{target['Region']}#{hour}"
         ended = {k: v for k, v in result.items() if k not in ("Finding", "TicketRequest")}  # the job has it
-        ended["Message"] = limits.truncate_bytes(f"{result['Message']} {plan.note}", REMEDIATION_TEXT_BYTES)
         notice = {"Result": ended, "Attempt": _attempt(body["Job"]), "StartedAt": _iso(job.get("StartedAt"))}
         items = [
             {
@@ -630,16 +624,27 @@ class Worker:
 
     def _stop_retry(self, body: dict[str, Any], job_key: str, job_id: str, outcome: str, message: str) -> str:
         """A retry the policy refused when due: the attempt ends with that outcome, notified and
-        recorded as the others, and the task token is answered."""
-        result = _result(body["Job"], outcome, limits.truncate_bytes(message, REMEDIATION_TEXT_BYTES))
-        failed = outcome == outcomes.LAMBDA_ERROR
-        if failed:  # as a start that failed: the task fails, and its Catch notifies
-            result["Failure"] = {"Error": "ASR.RetryNotDecided", "Cause": message}
+        recorded as the others, and the task token is answered (a policy that cannot be read: the
+        task fails, as a start that failed)."""
+        error = "ASR.RetryNotDecided" if outcome == outcomes.LAMBDA_ERROR else None
+        return self._end(
+            body, job_key, job_id, NEW, outcome, limits.truncate_bytes(message, REMEDIATION_TEXT_BYTES), error
+        )
+
+    def _end(
+        self, body: dict[str, Any], job_key: str, job_id: str, phase: str, outcome: str, message: str, error: str | None
+    ) -> str:
+        """End the job from ``phase`` without (another) automation: DONE with ``outcome``, then
+        _finish. With ``error`` the task fails and the state machine's Catch notifies; without, the
+        worker notifies."""
+        result = _result(body["Job"], outcome, message)
+        if error:
+            result["Failure"] = {"Error": error, "Cause": message}
         self._update(
             job_key,
-            {"Phase": DONE, "Result": json.dumps(result), "Notified": failed, "TaskSent": False, "NotifyHere": True},
-            "#Phase = :n",
-            {":n": NEW},
+            {"Phase": DONE, "Result": json.dumps(result), "Notified": bool(error), "TaskSent": False},
+            "#Phase = :p",
+            {":p": phase},
         )
         return self._finish(body, job_key, self._job(job_id))
 
@@ -712,6 +717,13 @@ def _decide_retry(job_spec: dict[str, Any], attempt: int, previous_outcome: str)
     return enforce.decide(
         finding, job_spec["Target"], job_spec.get("EventType"), attempt=attempt, previous_outcome=previous_outcome
     )
+
+
+def _noted(result: dict[str, Any], note: str) -> dict[str, Any]:
+    """``result`` with ``note`` (the retry plan's) added to its message, within the result's bound."""
+    if not note:
+        return result
+    return {**result, "Message": limits.truncate_bytes(f"{result['Message']} {note}", REMEDIATION_TEXT_BYTES)}
 
 
 def _attempt(job_spec: dict[str, Any]) -> int:
