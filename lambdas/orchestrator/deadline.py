@@ -259,12 +259,12 @@ def _due_pages(ddb: Any, table: str, now: datetime) -> Any:
             return
 
 
-def _finding(item: dict[str, Any]) -> dict[str, Any] | None:
+def _finding(hub: Any, item: dict[str, Any]) -> dict[str, Any] | None:
     """The finding as Security Hub holds it now, None when it is gone. The filter names exactly one
     finding (ProductArn + Id); the answer is checked all the same: a finding of another Id would close
     or escalate the wrong item."""
     finding_id, product_arn = item["FindingId"], item["ProductArn"]
-    response = aws.client("securityhub").get_findings(
+    response = hub.get_findings(
         Filters={
             "Id": [{"Value": finding_id, "Comparison": "EQUALS"}],
             "ProductArn": [{"Value": product_arn, "Comparison": "EQUALS"}],
@@ -294,12 +294,19 @@ def closing_reason(found: dict[str, Any] | None) -> str:
 _NAMES = {"#s": "Status", "#p": PENDING_ATTRIBUTE, "#d": DUE_ATTRIBUTE}
 
 
-def _update(table: str, key: str, expression: str, condition: str, values: dict[str, Any]) -> bool:
+@dataclass(frozen=True)
+class _Table:
+    """The deadline table and the one client a sweep writes it with."""
+
+    name: str
+    ddb: Any
+
+
+def _update(table: _Table, key: str, expression: str, condition: str, values: dict[str, Any]) -> bool:
     """A conditional UpdateItem; False when the condition did not hold (another run got there)."""
-    ddb = aws.client("dynamodb")
     try:
-        ddb.update_item(
-            TableName=table,
+        table.ddb.update_item(
+            TableName=table.name,
             Key={solution.DEADLINE_KEY: {"S": key}},
             UpdateExpression=expression,
             ConditionExpression=condition,
@@ -307,7 +314,7 @@ def _update(table: str, key: str, expression: str, condition: str, values: dict[
             ExpressionAttributeNames={n: v for n, v in _NAMES.items() if n in f"{expression} {condition}"},
             ExpressionAttributeValues=_typed(values),
         )
-    except ddb.exceptions.ConditionalCheckFailedException:
+    except table.ddb.exceptions.ConditionalCheckFailedException:
         return False
     return True
 
@@ -334,7 +341,7 @@ def message(item: dict[str, Any], found: dict[str, Any], now: datetime) -> str:
     )
 
 
-def _escalate(table: str, item: dict[str, Any], found: dict[str, Any], now: datetime) -> bool:
+def _escalate(table: _Table, item: dict[str, Any], found: dict[str, Any], now: datetime) -> bool:
     """Claim the item, then notify once; False when another run claimed it first."""
     key, stamp = item[solution.DEADLINE_KEY], history.iso(now)
     claimed = _update(
@@ -374,7 +381,7 @@ def _escalate(table: str, item: dict[str, Any], found: dict[str, Any], now: date
     return True
 
 
-def _close(table: str, item: dict[str, Any], reason: str, now: datetime) -> bool:
+def _close(table: _Table, item: dict[str, Any], reason: str, now: datetime) -> bool:
     return _update(
         table,
         item[solution.DEADLINE_KEY],
@@ -391,9 +398,9 @@ def _close(table: str, item: dict[str, Any], reason: str, now: datetime) -> bool
     )
 
 
-def handle(table: str, item: dict[str, Any], now: datetime, result: SweepResult) -> None:
+def handle(table: _Table, hub: Any, item: dict[str, Any], now: datetime, result: SweepResult) -> None:
     finding_id = str(item.get("FindingId", ""))
-    found = _finding(item)
+    found = _finding(hub, item)
     reason = closing_reason(found)
     if reason:
         if _close(table, item, reason, now):
@@ -417,6 +424,7 @@ def sweep(now: datetime, time_left: Callable[[], float]) -> SweepResult:
         raise DeadlineSweepFailed(f"{solution.DEADLINE_TABLE_ENV} is not set: no deadline table to sweep")
     result = SweepResult()
     ddb = aws.client("dynamodb")
+    written, hub = _Table(table, ddb), aws.client("securityhub")  # one client each for the whole run
     try:
         for page in _due_pages(ddb, table, now):
             for item in page:
@@ -425,7 +433,7 @@ def sweep(now: datetime, time_left: Callable[[], float]) -> SweepResult:
                     break
                 result.due += 1
                 try:
-                    handle(table, item, now, result)
+                    handle(written, hub, item, now, result)
                 except Exception as err:
                     finding_id = str(item.get("FindingId", ""))
                     error = f"{_code(err)}: {limits.truncate_chars(err, 1024)}"
