@@ -350,6 +350,7 @@ class ResolveFailed(RuntimeError):
 
 def lambda_handler(event: Any, _context: Any) -> dict[str, Any]:
     clear()
+    aws.session_scope()  # one member session for the runbook checks and the policy's tag lookup
     if not isinstance(event, dict):
         event = {"Finding": event}
     try:

@@ -894,6 +894,7 @@ def lambda_handler(event: dict[str, Any], _context: Any) -> dict[str, Any]:
     phases = []
     for record in event.get("Records", []):
         clear()
+        aws.session_scope()  # one member session per message: the status poll and the policy's tag lookup
         body: dict[str, Any] = {}
         try:
             body = json.loads(record["body"])
